@@ -1,0 +1,8 @@
+// @glassbox/compute — the public API. Apps and other packages import only from here.
+export * from './config';
+export * as ops from './cpu/ops';
+export * from './errors';
+export * from './hooks';
+export * from './params';
+export * from './rng';
+export * from './tensor';

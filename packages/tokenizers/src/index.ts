@@ -1,0 +1,2 @@
+// @glassbox/tokenizers — the public API.
+export {};

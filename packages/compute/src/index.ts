@@ -1,6 +1,7 @@
 // @glassbox/compute — the public API. Apps and other packages import only from here.
 export * from './config';
 export * as ops from './cpu/ops';
+export * from './engine';
 export * from './errors';
 export * from './hooks';
 export * from './params';

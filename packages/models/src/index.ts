@@ -1,0 +1,2 @@
+// @glassbox/models — the public API.
+export {};

@@ -4,6 +4,8 @@
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Dawn (the `webgpu` npm package) loads the Vulkan loader itself; chromium does not depend on it.
+ldconfig -p | grep -q 'libvulkan.so.1 ' || need+=(libvulkan1)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing system packages: ${need[*]}"
   SUDO=''

@@ -24,6 +24,7 @@ export interface HookContext {
  * rest of the pass uses the replacement (an intervention); returning nothing leaves it unchanged. The hook must not
  * keep the tensor it is given: engines may reuse its memory.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a read-only hook is any function that returns nothing
 export type HookFn = (value: Tensor, ctx: HookContext) => Tensor | undefined | void;
 
 /** Named tensors from one call, keyed by hook name (see hooks.ts / docs/hooks.md). */

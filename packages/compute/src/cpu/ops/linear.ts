@@ -62,3 +62,79 @@ export function linearTransposed(x: Tensor, W: Tensor): Tensor {
   }
   return y;
 }
+
+/** Gradients of y = x · W + b, one per input. */
+export interface LinearGrads {
+  /** ∂L/∂x: [N, K] */
+  dx: Tensor;
+  /** ∂L/∂W: [K, M] */
+  dW: Tensor;
+  /** ∂L/∂b: [M] */
+  db: Tensor;
+}
+
+/**
+ * Backward of y = x · W + b.   dy: [N, M], x: [N, K], W: [K, M]
+ *   dx = dy · Wᵀ        each input reaches every output through its row of W
+ *   dW = xᵀ · dy        every row of x used the same W, so the N contributions add up
+ *   db = Σ_rows dy      the bias was added to every row
+ */
+export function linearBackward(dy: Tensor, x: Tensor, W: Tensor): LinearGrads {
+  const [N, K] = x.shape;
+  const M = W.shape[1];
+  if (W.shape[0] !== K || dy.shape.length !== 2 || dy.shape[0] !== N || dy.shape[1] !== M) {
+    fail(
+      'bad-shape',
+      `linearBackward: dy ${formatShape(dy.shape)} does not match x ${formatShape(x.shape)} · W ${formatShape(W.shape)}`,
+    );
+  }
+  const dx = zerosLike(x);
+  const dW = zerosLike(x, [K, M]);
+  const db = zerosLike(x, [M]);
+  for (let i = 0; i < N; i++) {
+    const dyo = i * M;
+    for (let j = 0; j < M; j++) db.data[j] += dy.data[dyo + j];
+    for (let k = 0; k < K; k++) {
+      const wo = k * M;
+      const a = x.data[i * K + k];
+      let s = 0;
+      for (let j = 0; j < M; j++) {
+        s += dy.data[dyo + j] * W.data[wo + j];
+        dW.data[wo + j] += a * dy.data[dyo + j];
+      }
+      dx.data[i * K + k] = s;
+    }
+  }
+  return { dx, dW, db };
+}
+
+/**
+ * Backward of y = x · Wᵀ (the tied unembedding).   dy: [N, M], x: [N, K], W: [M, K]
+ *   dx = dy · W     [N, K]
+ *   dW = dyᵀ · x    [M, K]   row j of W collects every position's x weighted by how much logit j should move
+ */
+export function linearTransposedBackward(dy: Tensor, x: Tensor, W: Tensor): Omit<LinearGrads, 'db'> {
+  const [N, K] = x.shape;
+  const M = W.shape[0];
+  if (W.shape[1] !== K || dy.shape.length !== 2 || dy.shape[0] !== N || dy.shape[1] !== M) {
+    fail(
+      'bad-shape',
+      `linearTransposedBackward: dy ${formatShape(dy.shape)} does not match x ${formatShape(x.shape)} · Wᵀ of ${formatShape(W.shape)}`,
+    );
+  }
+  const dx = zerosLike(x);
+  const dW = zerosLike(x, [M, K]);
+  for (let i = 0; i < N; i++) {
+    const xo = i * K;
+    for (let j = 0; j < M; j++) {
+      const g = dy.data[i * M + j];
+      if (g === 0) continue;
+      const wo = j * K;
+      for (let k = 0; k < K; k++) {
+        dx.data[xo + k] += g * W.data[wo + k];
+        dW.data[wo + k] += g * x.data[xo + k];
+      }
+    }
+  }
+  return { dx, dW };
+}

@@ -1,5 +1,6 @@
+import { fail } from '../../errors';
 import type { Tensor } from '../../tensor';
-import { zerosLike } from '../../tensor';
+import { formatShape, sameShape, zerosLike } from '../../tensor';
 
 /**
  * Softmax over the last dimension. Subtracting the row maximum keeps exp() from overflowing; −∞ entries (masked
@@ -23,4 +24,28 @@ export function softmax(x: Tensor): Tensor {
     for (let c = 0; c < C; c++) y.data[o + c] /= sum;
   }
   return y;
+}
+
+/**
+ * Backward of y = softmax(x) over the last dimension, from the output y.   dy, y: [..., C]
+ *   ∂y_c/∂x_j = y_c·(δ_cj − y_j)   ⇒   dx_j = y_j · (dy_j − Σ_c dy_c·y_c)
+ * Where y_j = 0 (a masked −∞ score) dx_j is exactly 0: a masked entry gets no gradient, whatever dy says.
+ */
+export function softmaxBackward(dy: Tensor, y: Tensor): Tensor {
+  if (!sameShape(dy.shape, y.shape)) {
+    fail('bad-shape', `softmaxBackward: dy ${formatShape(dy.shape)} does not match y ${formatShape(y.shape)}`);
+  }
+  const C = y.shape[y.shape.length - 1];
+  const R = y.data.length / C;
+  const dx = zerosLike(y);
+  for (let r = 0; r < R; r++) {
+    const o = r * C;
+    let dot = 0;
+    for (let c = 0; c < C; c++) dot += dy.data[o + c] * y.data[o + c];
+    for (let c = 0; c < C; c++) {
+      // Skipping y = 0 keeps masked entries at +0 (not −0 or NaN when dy is huge) for the views.
+      if (y.data[o + c] !== 0) dx.data[o + c] = y.data[o + c] * (dy.data[o + c] - dot);
+    }
+  }
+  return dx;
 }

@@ -1,0 +1,64 @@
+import type { GPTConfig } from '../config';
+import { validateConfig } from '../config';
+import type { Engine, RunOptions, RunResult } from '../engine';
+import { fail } from '../errors';
+import type { GPTParams } from '../params';
+import { cloneParams, flattenParams, paramsFromMap } from '../params';
+import { CpuKVCache } from './kvCache';
+import { forward } from './model';
+
+/**
+ * The reference engine: plain TypeScript loops over typed arrays, float32 (or float64 when the parameters are float64).
+ * `run` is async only to share the Engine interface with WebGPU; `forward` in ./model is the same pass, synchronously.
+ */
+export class CpuEngine implements Engine {
+  readonly kind = 'cpu' as const;
+  readonly config: GPTConfig;
+  private live: GPTParams;
+
+  constructor(config: GPTConfig, params: GPTParams) {
+    this.config = validateConfig(config);
+    this.live = checkedParams(this.config, params);
+  }
+
+  /** The live parameters (not a copy): the trainer updates them in place between runs. */
+  get params(): GPTParams {
+    return this.live;
+  }
+
+  /** Swap in new parameters (e.g. a loaded checkpoint, or a float64 copy for gradient checks), checked against the config. */
+  setParams(params: GPTParams): void {
+    this.live = checkedParams(this.config, params);
+  }
+
+  async run(ids: readonly number[], options?: RunOptions): Promise<RunResult> {
+    return forward(this.config, this.live, ids, options);
+  }
+
+  createCache(): CpuKVCache {
+    return new CpuKVCache(this.config);
+  }
+
+  async getParams(): Promise<GPTParams> {
+    return cloneParams(this.config, this.live);
+  }
+
+  /** Nothing to release: the CPU engine holds only JavaScript arrays, which the garbage collector frees. */
+  dispose(): void {}
+}
+
+export function createCpuEngine(config: GPTConfig, params: GPTParams): CpuEngine {
+  return new CpuEngine(config, params);
+}
+
+/** Throws (bad-checkpoint / bad-shape) naming the first missing or misshapen parameter; keeps the caller's tensors. */
+function checkedParams(config: GPTConfig, params: GPTParams): GPTParams {
+  if (params.blocks.length !== config.n_layer) {
+    fail(
+      'bad-checkpoint',
+      `parameters have ${params.blocks.length} blocks; the config says n_layer = ${config.n_layer}`,
+    );
+  }
+  paramsFromMap(config, new Map(flattenParams(params)));
+  return params;
+}

@@ -1,0 +1,143 @@
+import { fail, GlassboxError } from '../errors';
+import type { Tensor } from '../tensor';
+import { formatShape, numel } from '../tensor';
+import { BufferPool } from './bufferPool';
+import type { AcquireOptions, GpuAdapterDescription, GpuLimits } from './device';
+import { acquireGpuDevice, BufferUsage, deviceLimitError, readLimits } from './device';
+
+/**
+ * A tensor living in a GPU buffer: float32 (or u32 for ids), row-major, starting at byte 0. The buffer may be larger
+ * than the tensor (pool size classes), so kernels take their sizes from uniforms, never from arrayLength().
+ */
+export interface GpuTensor {
+  readonly buffer: GPUBuffer;
+  readonly shape: readonly number[];
+}
+
+export function byteSize(t: GpuTensor): number {
+  return numel(t.shape) * 4;
+}
+
+/** Activations: read and written by kernels, copied to staging for capture, written by uploads and cache copies. */
+export const TENSOR_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+
+/** What the scheduler needs to build a pipeline the first time a kernel variant is used. */
+export interface PipelineSpec {
+  /** Cache key: kernel name plus every option baked into the WGSL. */
+  key: string;
+  /** WGSL source, entry point `main`; only called on a cache miss. */
+  code: () => string;
+}
+
+/**
+ * The device plus everything shared by the passes run on it: limits, the buffer pool, the pipeline cache, and the
+ * lost state. One per engine; `destroy()` releases the device.
+ */
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly limits: GpuLimits;
+  readonly adapter: GpuAdapterDescription | null;
+  readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private lostMessage: string | null = null;
+  private disposed = false;
+
+  constructor(device: GPUDevice, adapter: GpuAdapterDescription | null = null, limits = readLimits(device)) {
+    this.device = device;
+    this.limits = limits;
+    this.adapter = adapter;
+    this.pool = new BufferPool(device);
+    device.lost.then((info) => {
+      this.lostMessage = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+    });
+  }
+
+  /** A context on a fresh device, or a GlassboxError('unsupported') carrying the reason there is none. */
+  static async create(options: AcquireOptions = {}): Promise<GpuContext> {
+    const got = await acquireGpuDevice(options);
+    if (!got.ok) throw new GlassboxError('unsupported', got.reason);
+    return new GpuContext(got.device, got.adapter, got.limits);
+  }
+
+  get lost(): boolean {
+    return this.lostMessage !== null || this.disposed;
+  }
+
+  /** Throws GlassboxError('device-lost') once the device is gone (driver reset, tab in background, destroy()). */
+  checkAlive(): void {
+    if (this.disposed) fail('device-lost', 'this WebGPU engine was disposed; create a new one');
+    if (this.lostMessage !== null) {
+      fail('device-lost', `the WebGPU device was lost (${this.lostMessage}); create a new engine or use the CPU`);
+    }
+  }
+
+  /** Turns an error from a GPU promise into 'device-lost' when that is what it was. */
+  async explainFailure(e: unknown): Promise<never> {
+    // Dawn resolves device.lost a moment after the failing call rejects; give it that moment.
+    await new Promise((r) => setTimeout(r, 0));
+    this.checkAlive();
+    throw e;
+  }
+
+  pipeline(spec: PipelineSpec): GPUComputePipeline {
+    let p = this.pipelines.get(spec.key);
+    if (!p) {
+      const module = this.device.createShaderModule({ code: spec.code(), label: spec.key });
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: spec.key });
+      this.pipelines.set(spec.key, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /** Checks a buffer of `bytes` can be created and bound as storage; `what` names it in the error. */
+  checkBufferSize(bytes: number, what: string): void {
+    if (bytes > this.limits.maxStorageBufferBindingSize) {
+      throw deviceLimitError('maxStorageBufferBindingSize', bytes, this.limits.maxStorageBufferBindingSize, what);
+    }
+    if (bytes > this.limits.maxBufferSize) {
+      throw deviceLimitError('maxBufferSize', bytes, this.limits.maxBufferSize, what);
+    }
+  }
+
+  /** A pooled tensor buffer (contents undefined). Give it back with `free`. */
+  alloc(shape: readonly number[], label: string): GpuTensor {
+    const bytes = numel(shape) * 4;
+    this.checkBufferSize(bytes, `${label} ${formatShape(shape)}`);
+    return { buffer: this.pool.acquire(bytes, TENSOR_USAGE, label), shape: [...shape] };
+  }
+
+  free(t: GpuTensor): void {
+    this.pool.release(t.buffer);
+  }
+
+  /**
+   * A buffer of exactly the tensor's size, outside the pool, holding `data` (parameters, optimizer state).
+   * float64 data is converted to float32: the GPU computes in float32 only.
+   */
+  createTensor(shape: readonly number[], data: ArrayLike<number> | null, label: string): GpuTensor {
+    const bytes = Math.max(4, numel(shape) * 4);
+    this.checkBufferSize(bytes, `${label} ${formatShape(shape)}`);
+    const buffer = this.device.createBuffer({ size: bytes, usage: TENSOR_USAGE, label, mappedAtCreation: true });
+    const mapped = new Float32Array(buffer.getMappedRange());
+    if (data) mapped.set(data);
+    buffer.unmap();
+    return { buffer, shape: [...shape] };
+  }
+
+  /** Upload a CPU tensor into a fresh exact-size buffer. */
+  upload(t: Tensor, label: string): GpuTensor {
+    return this.createTensor(t.shape, t.data, label);
+  }
+
+  destroy(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.pool.destroy();
+    this.pipelines.clear();
+    this.device.destroy();
+  }
+}

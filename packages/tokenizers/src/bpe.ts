@@ -18,7 +18,8 @@ export class BpeTokenizer extends ByteLevelBpe {
     const pairs = new Uint32Array(merges.length * 2);
     merges.forEach(([left, right, count], r) => {
       for (const v of [left, right, count]) {
-        if (!Number.isSafeInteger(v) || v < 0) throw new TokenizerError('bad-vocab', `merge ${r} has invalid value ${v}`);
+        if (!Number.isSafeInteger(v) || v < 0)
+          throw new TokenizerError('bad-vocab', `merge ${r} has invalid value ${v}`);
       }
       pairs[2 * r] = left;
       pairs[2 * r + 1] = right;

@@ -142,7 +142,8 @@ export abstract class ByteLevelBpe implements Tokenizer {
     checkId(id, this.vocabSize);
     let s = this.display[id];
     if (s === undefined) {
-      s = id >= BASE + this.numMerges ? this.specialTokens[id - BASE - this.numMerges] : bytesToDisplay(this.bytesOf[id]);
+      s =
+        id >= BASE + this.numMerges ? this.specialTokens[id - BASE - this.numMerges] : bytesToDisplay(this.bytesOf[id]);
       this.display[id] = s;
     }
     return s;

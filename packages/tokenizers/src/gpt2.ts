@@ -1,5 +1,5 @@
-import { BASE, ByteLevelBpe } from './byteLevelBpe';
 import { bytesToUnicode } from './byteLevel';
+import { BASE, ByteLevelBpe } from './byteLevelBpe';
 import { TokenizerError } from './errors';
 import type { Gpt2TokenizerJSON } from './types';
 
@@ -56,7 +56,10 @@ export class Gpt2Tokenizer extends ByteLevelBpe {
       pairs[2 * r + 1] = idOf(parts[1]);
     });
     if (lines.length !== GPT2_MERGES || encoder[ENDOFTEXT] !== BASE + GPT2_MERGES) {
-      throw new TokenizerError('bad-vocab', 'these are not GPT-2 files: expected 50,000 merges and <|endoftext|> = 50256');
+      throw new TokenizerError(
+        'bad-vocab',
+        'these are not GPT-2 files: expected 50,000 merges and <|endoftext|> = 50256',
+      );
     }
     return new Gpt2Tokenizer(pairs);
   }

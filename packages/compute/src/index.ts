@@ -12,4 +12,5 @@ export * from './params';
 export * from './rng';
 export * from './sample';
 export * from './tensor';
+export * from './train';
 export * from './weights';

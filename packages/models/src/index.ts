@@ -1,2 +1,3 @@
 // @glassbox/models — the public API.
-export {};
+
+export * from './toyWorld';

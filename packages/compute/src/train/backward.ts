@@ -10,9 +10,9 @@ import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
 import { GRAD_PREFIX, hookNames, PARAM_GRAD_PREFIX } from '../hooks';
 import type { BlockParams, GPTParams } from '../params';
-import { flattenParams } from '../params';
+import { flattenParams, paramSpecs } from '../params';
 import type { Tensor } from '../tensor';
-import { clone, dtypeOf, formatShape, reshape, stack } from '../tensor';
+import { clone, dtypeOf, reshape, stack } from '../tensor';
 import type { ParamGrads } from './grads';
 import { accumulate, zeroGrads } from './grads';
 
@@ -94,7 +94,10 @@ export class ModelBackward {
     const T = seqs[0].ids.length;
     for (const [b, s] of seqs.entries()) {
       if (seqs.length > 1 && s.ids.length !== T) {
-        fail('bad-shape', `sequence ${b} has ${s.ids.length} positions, sequence 0 has ${T}: a batch needs equal lengths`);
+        fail(
+          'bad-shape',
+          `sequence ${b} has ${s.ids.length} positions, sequence 0 has ${T}: a batch needs equal lengths`,
+        );
       }
       for (const name of backwardInputs(config)) {
         if (!s.trace[name]) fail('bad-hook', `backward needs the forward's ${name}: capture backwardInputs(config)`);
@@ -265,16 +268,9 @@ function stageParams(stage: BackwardStage, config: GPTConfig): string[] {
   if (stage.kind === 'head') return ['embed.W_E', 'ln_final.w', 'ln_final.b'];
   if (stage.kind === 'embed') return ['embed.W_E', 'pos_embed.W_pos'];
   const prefix = `blocks.${stage.layer}.`;
-  return flattenParams(zeroGradsNames(config))
-    .map(([n]) => n)
+  return paramSpecs(config)
+    .map((spec) => spec.name)
     .filter((n) => n.startsWith(prefix));
-}
-
-let namesCache: { config: GPTConfig; params: GPTParams } | undefined;
-/** A (cached) zero structure just for its names; cheap for the configs that train on CPU. */
-function zeroGradsNames(config: GPTConfig): GPTParams {
-  if (namesCache?.config !== config) namesCache = { config, params: zeroGrads(config, 'float32') };
-  return namesCache.params;
 }
 
 function paramByName(p: GPTParams, name: string): Tensor {
@@ -290,5 +286,5 @@ function capturePredicate(capture: CaptureSpec): (name: string) => boolean {
     const set = new Set(capture);
     return (n) => set.has(n);
   }
-  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${formatShape([])}`);
+  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${typeof capture}`);
 }

@@ -1,6 +1,6 @@
 import type { GPTConfig } from '../config';
 import type { GPTParams } from '../params';
-import { flattenParams, paramsFromMap, paramSpecs } from '../params';
+import { flattenParams, paramSpecs, paramsFromMap } from '../params';
 import type { DType, Tensor } from '../tensor';
 import { zeros } from '../tensor';
 

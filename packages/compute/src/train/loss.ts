@@ -45,7 +45,8 @@ export function crossEntropyBackward(logits: Tensor, targets: readonly number[],
 }
 
 function checkTargets(logits: Tensor, targets: readonly number[]): [number, number] {
-  if (logits.shape.length !== 2) fail('bad-shape', `cross-entropy needs [T, V] logits, got [${logits.shape.join(', ')}]`);
+  if (logits.shape.length !== 2)
+    fail('bad-shape', `cross-entropy needs [T, V] logits, got [${logits.shape.join(', ')}]`);
   const [T, V] = logits.shape;
   if (targets.length !== T) fail('bad-ids', `cross-entropy: ${targets.length} targets for ${T} positions`);
   targets.forEach((y, t) => {

@@ -61,7 +61,9 @@ interface Slot {
 }
 
 export class Optimizer {
-  readonly config: Required<Extract<OptimizerConfig, { kind: 'adamw' }>> | Required<Extract<OptimizerConfig, { kind: 'sgd' }>>;
+  readonly config:
+    | Required<Extract<OptimizerConfig, { kind: 'adamw' }>>
+    | Required<Extract<OptimizerConfig, { kind: 'sgd' }>>;
   /** Number of updates applied so far (AdamW's bias correction uses it). */
   t = 0;
   private readonly slots: Slot[];
@@ -87,7 +89,9 @@ export class Optimizer {
     const ps = flattenParams(params);
     const gs = flattenParams(grads);
     const wanted = inspect === 'all' ? null : new Set(inspect);
-    if (wanted) for (const n of wanted) if (!this.slots.some((s) => s.name === n)) fail('bad-hook', `inspect: no parameter named "${n}"`);
+    if (wanted)
+      for (const n of wanted)
+        if (!this.slots.some((s) => s.name === n)) fail('bad-hook', `inspect: no parameter named "${n}"`);
     const report: ParamUpdate[] = [];
     this.slots.forEach((slot, i) => {
       const p = ps[i][1];
@@ -102,7 +106,17 @@ export class Optimizer {
         for (let j = 0; j < p.data.length; j++) update.data[j] = p.data[j] - before.data[j];
         const m = { shape: [...p.shape], data: slot.m.slice() };
         const v = slot.v ? { shape: [...p.shape], data: slot.v.slice() } : undefined;
-        report.push({ name: slot.name, kind: slot.kind, decayed, before, grad: clone(g), update, after: clone(p), m, v });
+        report.push({
+          name: slot.name,
+          kind: slot.kind,
+          decayed,
+          before,
+          grad: clone(g),
+          update,
+          after: clone(p),
+          m,
+          v,
+        });
       }
     });
     return report;
@@ -189,5 +203,8 @@ function validateOptimizer(c: OptimizerConfig): Optimizer['config'] {
       weightDecay: check('weightDecay (≥ 0)', weightDecay, Number.isFinite(weightDecay) && weightDecay >= 0),
     };
   }
-  return fail('bad-config', `unknown optimizer kind ${JSON.stringify((c as { kind: unknown }).kind)} (use 'sgd' or 'adamw')`);
+  return fail(
+    'bad-config',
+    `unknown optimizer kind ${JSON.stringify((c as { kind: unknown }).kind)} (use 'sgd' or 'adamw')`,
+  );
 }

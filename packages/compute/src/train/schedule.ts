@@ -21,7 +21,8 @@ export interface LrSchedule {
 
 export function validateSchedule(s: LrSchedule): Required<Omit<LrSchedule, 'decaySteps'>> & { decaySteps?: number } {
   const { lr, warmupSteps = 0, decaySteps, minLr = 0 } = s;
-  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0)) fail('bad-config', `lr must be a finite number >= 0, got ${lr}`);
+  if (!(typeof lr === 'number' && Number.isFinite(lr) && lr >= 0))
+    fail('bad-config', `lr must be a finite number >= 0, got ${lr}`);
   if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
     fail('bad-config', `warmupSteps must be an integer >= 0, got ${warmupSteps}`);
   }

@@ -31,7 +31,8 @@ export function gatherRowsBackward(dOut: Tensor, ids: readonly number[], rows: n
   const dTable = zerosLike(dOut, [rows, d]);
   for (let t = 0; t < ids.length; t++) {
     const id = ids[t];
-    if (!Number.isInteger(id) || id < 0 || id >= rows) fail('bad-ids', `gatherRowsBackward: id ${id} is not a row of ${rows}`);
+    if (!Number.isInteger(id) || id < 0 || id >= rows)
+      fail('bad-ids', `gatherRowsBackward: id ${id} is not a row of ${rows}`);
     const o = id * d;
     for (let i = 0; i < d; i++) dTable.data[o + i] += dOut.data[t * d + i];
   }

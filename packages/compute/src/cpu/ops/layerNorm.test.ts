@@ -29,7 +29,8 @@ describe('layerNormBackward', () => {
       for (let t = 0; t < 3; t++) {
         let mean = 0;
         for (let i = 0; i < 5; i++) mean += x.data[t * 5 + i] / 5;
-        for (let i = 0; i < 5; i++) y.data[t * 5 + i] = ((x.data[t * 5 + i] - mean) / s.data[t]) * w.data[i] + b.data[i];
+        for (let i = 0; i < 5; i++)
+          y.data[t * 5 + i] = ((x.data[t * 5 + i] - mean) / s.data[t]) * w.data[i] + b.data[i];
       }
       return probeLoss(y, dy);
     };

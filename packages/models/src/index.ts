@@ -1,3 +1,3 @@
 // @glassbox/models — the public API.
-
+export * from './shipped';
 export * from './toyWorld';

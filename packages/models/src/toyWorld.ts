@@ -3,13 +3,13 @@ import {
   argmax,
   countParams,
   forward,
-  GlassboxError,
   initParams,
   row,
   Trainer,
   validateConfig,
   wholeSequence,
 } from '@glassbox/compute';
+import { WordTokenizer } from '@glassbox/tokenizers';
 
 /**
  * The toy world: a ten-word language small enough that a class can watch a 4-dimensional, one-layer, one-head GPT
@@ -35,24 +35,15 @@ export const TOY_WORLD_CONFIG: GPTConfig = validateConfig({
   layer_norm_epsilon: 1e-5,
 });
 
-/**
- * Words → ids by their index in TOY_WORLD_VOCAB (split on whitespace). A stand-in until the shared word tokenizer
- * of @glassbox/tokenizers is wired in; it throws on a word outside the vocabulary.
- */
+/** The toy world's tokenizer: one id per word, in TOY_WORLD_VOCAB order; an unknown word is an error naming it. */
+export const toyWorldTokenizer = new WordTokenizer(TOY_WORLD_VOCAB);
+
 export function encodeToyWorld(text: string): number[] {
-  return text
-    .trim()
-    .split(/\s+/)
-    .filter((w) => w.length > 0)
-    .map((w) => {
-      const id = (TOY_WORLD_VOCAB as readonly string[]).indexOf(w);
-      if (id < 0) throw new GlassboxError('bad-ids', `"${w}" is not a toy-world word (${TOY_WORLD_VOCAB.join(', ')})`);
-      return id;
-    });
+  return toyWorldTokenizer.encode(text);
 }
 
 export function decodeToyWorld(ids: readonly number[]): string {
-  return ids.map((id) => TOY_WORLD_VOCAB[id] ?? `<${id}>`).join(' ');
+  return toyWorldTokenizer.decode(ids);
 }
 
 /** Everything that determines the trained weights: same recipe, same weights, bit for bit. */

@@ -108,7 +108,8 @@ export function maxAbsDiff(a: Tensor, b: Tensor): number {
     const y = b.data[i];
     if (x === y) continue; // also makes -Infinity == -Infinity (masked attention scores) count as equal
     const d = Math.abs(x - y);
-    if (!(d <= m)) m = d; // NaN propagates as the maximum
+    if (Number.isNaN(d)) return Number.NaN; // a NaN anywhere is the worst possible difference
+    if (d > m) m = d;
   }
   return m;
 }

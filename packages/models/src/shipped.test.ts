@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { flattenParams, saveCheckpoint } from '@glassbox/compute';
+import { compareWithOnnx, flattenParams, saveCheckpoint } from '@glassbox/compute';
 import { describe, expect, it } from 'vitest';
 import { defaultModel, loadShippedModel, SHIPPED_MODELS } from './shipped';
 import { continueGreedy, TOY_WORLD_CONFIG, TOY_WORLD_RECIPE, trainToyWorld } from './toyWorld';
@@ -36,5 +36,17 @@ describe('shipped models', () => {
   it('the shipped toy world continues "cat sat" as "on the mat END"', async () => {
     const m = await loadShippedModel('toy-world');
     expect(continueGreedy(m.params, 'cat sat')).toBe('on the mat END');
+  });
+});
+
+describe('shipped models agree with ONNX Runtime', () => {
+  it('logits of every shipped model match ONNX Runtime (wasm) on its example prompt to < 1e-4', async () => {
+    for (const info of SHIPPED_MODELS) {
+      const m = await loadShippedModel(info.name);
+      const ids = m.tokenizer.encode(info.examplePrompt);
+      const r = await compareWithOnnx(m.config, m.params, ids);
+      expect(r.maxAbsDiff).toBeLessThan(1e-4);
+      expect(r.sameArgmax).toBe(true);
+    }
   });
 });

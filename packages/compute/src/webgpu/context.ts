@@ -29,6 +29,8 @@ export interface PipelineSpec {
   code: () => string;
 }
 
+const pipelineCaches = new WeakMap<GPUDevice, Map<string, GPUComputePipeline>>();
+
 /**
  * The device plus everything shared by the passes run on it: limits, the buffer pool, the pipeline cache, and the
  * lost state. One per engine; `destroy()` releases the device.
@@ -38,7 +40,12 @@ export class GpuContext {
   readonly limits: GpuLimits;
   readonly adapter: GpuAdapterDescription | null;
   readonly pool: BufferPool;
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Shared by every context on the same device (compiling a pipeline is the slow part of a first run). */
+  private readonly pipelines: Map<string, GPUComputePipeline>;
+  /** Pipelines built since the last `takeNewPipelines`: dropped again if their pass reports a validation error. */
+  private fresh: string[] = [];
+  /** Command buffers submitted and staging buffers mapped, for tests and the benchmark. */
+  readonly counters = { submits: 0, readbacks: 0 };
   private lostMessage: string | null = null;
   private disposed = false;
 
@@ -47,6 +54,12 @@ export class GpuContext {
     this.limits = limits;
     this.adapter = adapter;
     this.pool = new BufferPool(device);
+    let cache = pipelineCaches.get(device);
+    if (!cache) {
+      cache = new Map();
+      pipelineCaches.set(device, cache);
+    }
+    this.pipelines = cache;
     device.lost.then((info) => {
       this.lostMessage = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
     });
@@ -83,10 +96,34 @@ export class GpuContext {
     let p = this.pipelines.get(spec.key);
     if (!p) {
       const module = this.device.createShaderModule({ code: spec.code(), label: spec.key });
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: spec.key });
+      p = this.device.createComputePipeline({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+        label: spec.key,
+      });
       this.pipelines.set(spec.key, p);
+      this.fresh.push(spec.key);
     }
     return p;
+  }
+
+  /** Keys of pipelines built since the last call. */
+  takeNewPipelines(): string[] {
+    const keys = this.fresh;
+    this.fresh = [];
+    return keys;
+  }
+
+  /** Forget pipelines (an invalid one would otherwise poison every later pass). */
+  dropPipelines(keys: readonly string[]): void {
+    for (const k of keys) this.pipelines.delete(k);
+  }
+
+  private dummy_: GpuTensor | null = null;
+  /** A 4-byte zero tensor, bound in place of absent optional inputs. */
+  get dummy(): GpuTensor {
+    this.dummy_ ??= this.createTensor([1], null, 'dummy');
+    return this.dummy_;
   }
 
   get pipelineCount(): number {

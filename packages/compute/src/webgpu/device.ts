@@ -85,7 +85,8 @@ export async function acquireGpuDevice(options: AcquireOptions = {}): Promise<De
   } catch (e) {
     return { ok: false, reason: `requesting a WebGPU adapter failed: ${message(e)}` };
   }
-  if (!adapter) return { ok: false, reason: 'WebGPU is present but no adapter is available (GPU blocklisted or absent)' };
+  if (!adapter)
+    return { ok: false, reason: 'WebGPU is present but no adapter is available (GPU blocklisted or absent)' };
   const requiredLimits: Record<string, number> = {};
   for (const name of USED_LIMITS) requiredLimits[name] = adapter.limits[name];
   let device: GPUDevice;

@@ -32,6 +32,7 @@ type Op =
   | { kind: 'dispatch'; spec: DispatchSpec }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; bytes: number }
   | { kind: 'upload'; dst: GPUBuffer; data: Float32Array | Uint32Array; dstOffset: number }
+  | { kind: 'clear'; dst: GPUBuffer; bytes: number }
   | { kind: 'read'; src: GPUBuffer; bytes: number; handle: Readback };
 
 /** A tensor being read back; `tensor` is there once the recorder that made it has been flushed. */
@@ -72,6 +73,11 @@ export class Recorder {
 
   get limits(): GpuLimits {
     return this.ctx.limits;
+  }
+
+  /** A 4-byte buffer to bind where a kernel's optional input is absent (its flag says not to read it). */
+  get dummy(): GpuTensor {
+    return this.ctx.dummy;
   }
 
   get pending(): number {
@@ -123,6 +129,12 @@ export class Recorder {
     this.ops.push({ kind: 'upload', dst: dst.buffer, data, dstOffset: dstOffsetBytes });
   }
 
+  /** Zero a tensor at this point of the pass (gradient buffers before a step). */
+  clear(t: GpuTensor): void {
+    const bytes = byteSize(t);
+    if (bytes > 0) this.ops.push({ kind: 'clear', dst: t.buffer, bytes });
+  }
+
   /** Read `t` back as it is at this point of the pass; available after `flush`. */
   read(t: GpuTensor): Readback {
     const handle = new Readback(t.shape);
@@ -146,7 +158,9 @@ export class Recorder {
 
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const uniformBuf = dispatches > 0 ? pool.acquire(dispatches * slot, BufferUsage.UNIFORM | BufferUsage.COPY_DST) : null;
+    ctx.takeNewPipelines();
+    const uniformBuf =
+      dispatches > 0 ? pool.acquire(dispatches * slot, BufferUsage.UNIFORM | BufferUsage.COPY_DST) : null;
     const staging = readBytes > 0 ? pool.acquire(readBytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST) : null;
     const temporaries: GPUBuffer[] = [];
     const reads: { handle: Readback; offset: number; bytes: number }[] = [];
@@ -194,14 +208,24 @@ export class Recorder {
         started = true;
         endPass();
         encoder.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.bytes);
+      } else if (op.kind === 'clear') {
+        started = true;
+        endPass();
+        encoder.clearBuffer(op.dst, 0, op.bytes);
       } else if (op.kind === 'upload') {
         if (!started) {
           device.queue.writeBuffer(op.dst, op.dstOffset, op.data);
           continue;
         }
         endPass();
-        const tmp = device.createBuffer({ size: op.data.byteLength, usage: BufferUsage.COPY_SRC, mappedAtCreation: true });
-        new Uint8Array(tmp.getMappedRange()).set(new Uint8Array(op.data.buffer, op.data.byteOffset, op.data.byteLength));
+        const tmp = device.createBuffer({
+          size: op.data.byteLength,
+          usage: BufferUsage.COPY_SRC,
+          mappedAtCreation: true,
+        });
+        new Uint8Array(tmp.getMappedRange()).set(
+          new Uint8Array(op.data.buffer, op.data.byteOffset, op.data.byteLength),
+        );
         tmp.unmap();
         temporaries.push(tmp);
         encoder.copyBufferToBuffer(tmp, 0, op.dst, op.dstOffset, op.data.byteLength);
@@ -215,15 +239,21 @@ export class Recorder {
     }
     endPass();
     device.queue.submit([encoder.finish()]);
+    ctx.counters.submits++;
+    if (staging) ctx.counters.readbacks++;
     const validation = device.popErrorScope();
     const oom = device.popErrorScope();
+    const built = ctx.takeNewPipelines();
     for (const t of temporaries) t.destroy(); // freed once the submitted copies have run
     if (uniformBuf) pool.release(uniformBuf);
 
     try {
       const [vErr, oomErr] = await Promise.all([validation, oom]);
       if (oomErr) fail('device-limit', `the WebGPU device ran out of memory: ${oomErr.message}`);
-      if (vErr) throw new Error(`WebGPU validation error (a Glassbox bug): ${vErr.message}`);
+      if (vErr) {
+        ctx.dropPipelines(built);
+        throw new Error(`WebGPU validation error (a Glassbox bug): ${vErr.message}`);
+      }
       if (staging) {
         await staging.mapAsync(MapMode.READ, 0, readBytes);
         const mapped = staging.getMappedRange(0, readBytes);

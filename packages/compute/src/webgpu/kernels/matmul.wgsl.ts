@@ -7,11 +7,19 @@
  * A workgroup of 16 × 16 threads computes a 64 × 64 tile of Y, each thread 4 × 4 outputs (rows ty + 16i, columns
  * tx + 16j, so neighbouring threads store neighbouring columns). K is walked in slices of 16 staged in workgroup
  * memory (2 × 16 × 64 floats = 8 KiB). Tiles hanging over the edge of awkward sizes load zeros and skip the store.
+ * The variants (transA, transB, bias, accumulate) are uniform flags, not separate pipelines: the branches are uniform
+ * and nearly free, while each extra pipeline costs a shader compile (about a second on SwiftShader, and real time on
+ * a page's first run). Without a bias the context's 4-byte dummy buffer is bound in its place.
  * Grid: ⌈M/64⌉ × ⌈N/64⌉.
+ *
+ * Few rows (N ≤ 4: decoding one token, a short prompt) take a second, barrier-free kernel instead: one thread per
+ * output, walking K. A 64-row tile would leave 63 of every 64 threads idle there, and the product is bound by reading
+ * W once anyway, which neighbouring threads do at neighbouring addresses (B row k, columns m, m+1, …).
+ * Grid: flat over N·M, 256 per workgroup.
  */
 import type { GpuTensor } from '../context';
 import type { Recorder } from '../scheduler';
-import { expectShape } from './shared';
+import { expectShape, FLAT_BUILTINS, FLAT_GROUP, flatGrid } from './shared';
 
 export interface MatmulArgs {
   a: GpuTensor;
@@ -25,42 +33,43 @@ export interface MatmulArgs {
 }
 
 const TILE = 64;
+const SMALL_N = 4;
 
-export function matmul(rec: Recorder, { a, b, bias, out, transA = false, transB = false, accumulate = false }: MatmulArgs) {
+export function matmul(
+  rec: Recorder,
+  { a, b, bias, out, transA = false, transB = false, accumulate = false }: MatmulArgs,
+) {
   const [N, K] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
   const M = transB ? b.shape[0] : b.shape[1];
   expectShape(a, transA ? [K, N] : [N, K], 'matmul A');
   expectShape(b, transB ? [M, K] : [K, M], 'matmul B');
   if (bias) expectShape(bias, [M], 'matmul bias');
   expectShape(out, [N, M], 'matmul output');
-  const variant = { transA, transB, bias: !!bias, accumulate };
+  const flags = +transA | (+transB << 1) | (+!!bias << 2) | (+accumulate << 3);
+  if (N <= SMALL_N) {
+    rec.dispatch({
+      key: 'matmul:rows',
+      code: rowsWgsl,
+      buffers: [a, b, bias ?? rec.dummy, out],
+      uniforms: [N, K, M, flags],
+      workgroupSize: 256,
+      workgroups: flatGrid(N * M, 256, rec.limits, 'matmul'),
+    });
+    return;
+  }
   rec.dispatch({
-    key: `matmul:${+transA}${+transB}${+!!bias}${+accumulate}`,
-    code: () => matmulWgsl(variant),
-    buffers: bias ? [a, b, bias, out] : [a, b, out],
-    uniforms: [N, K, M],
+    key: 'matmul',
+    code: matmulWgsl,
+    buffers: [a, b, bias ?? rec.dummy, out],
+    uniforms: [N, K, M, flags],
     workgroupSize: 256,
     workgroupStorageBytes: 2 * 16 * TILE * 4,
     workgroups: [Math.ceil(M / TILE), Math.ceil(N / TILE), 1],
   });
 }
 
-interface Variant {
-  transA: boolean;
-  transB: boolean;
-  bias: boolean;
-  accumulate: boolean;
-}
-
-function matmulWgsl(v: Variant): string {
-  const yBinding = v.bias ? 3 : 2;
-  return /* wgsl */ `
-struct Params { N: u32, K: u32, M: u32 }
-@group(0) @binding(0) var<storage, read> A: array<f32>;
-@group(0) @binding(1) var<storage, read> B: array<f32>;
-${v.bias ? '@group(0) @binding(2) var<storage, read> bias: array<f32>;' : ''}
-@group(0) @binding(${yBinding}) var<storage, read_write> Y: array<f32>;
-@group(0) @binding(${yBinding + 1}) var<uniform> p: Params;
+function matmulWgsl(): string {
+  return /* wgsl */ `${HEADER}
 
 const TS = ${TILE}u;
 const TK = 16u;
@@ -69,12 +78,12 @@ var<workgroup> Bs: array<f32, ${16 * TILE}>; // Bs[k * TS + col]
 
 fn loadA(r: u32, k: u32) -> f32 {
   if (r >= p.N || k >= p.K) { return 0.0; }
-  return A[${v.transA ? 'k * p.N + r' : 'r * p.K + k'}];
+  return A[select(r * p.K + k, k * p.N + r, (p.flags & 1u) != 0u)];
 }
 
 fn loadB(k: u32, c: u32) -> f32 {
   if (k >= p.K || c >= p.M) { return 0.0; }
-  return B[${v.transB ? 'c * p.K + k' : 'k * p.M + c'}];
+  return B[select(k * p.M + c, c * p.K + k, (p.flags & 2u) != 0u)];
 }
 
 @compute @workgroup_size(16, 16)
@@ -82,14 +91,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
         @builtin(local_invocation_index) li: u32) {
   let row0 = wg.y * TS;
   let col0 = wg.x * TS;
+  let transA = (p.flags & 1u) != 0u;
+  let transB = (p.flags & 2u) != 0u;
   var acc: array<f32, 16>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     // 1024 values of each tile, 4 per thread; consecutive threads read consecutive addresses of the stored layout.
     for (var i = 0u; i < 4u; i++) {
       let e = li + i * 256u;
-      ${v.transA ? 'let r = e % TS; let ka = e / TS;' : 'let r = e / TK; let ka = e % TK;'}
+      let r = select(e / TK, e % TS, transA);
+      let ka = select(e % TK, e / TS, transA);
       As[ka * TS + r] = loadA(row0 + r, k0 + ka);
-      ${v.transB ? 'let c = e / TK; let kb = e % TK;' : 'let c = e % TS; let kb = e / TS;'}
+      let c = select(e % TS, e / TK, transB);
+      let kb = select(e / TS, e % TK, transB);
       Bs[kb * TS + c] = loadB(k0 + kb, col0 + c);
     }
     workgroupBarrier();
@@ -115,11 +128,40 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let c = col0 + lid.x + 16u * j;
       if (c >= p.M) { continue; }
       var y = acc[i * 4u + j];
-      ${v.bias ? 'y += bias[c];' : ''}
-      ${v.accumulate ? 'y += Y[r * p.M + c];' : ''}
+      if ((p.flags & 4u) != 0u) { y += Bias[c]; }
+      if ((p.flags & 8u) != 0u) { y += Y[r * p.M + c]; }
       Y[r * p.M + c] = y;
     }
   }
 }
 `;
+}
+
+const HEADER = /* wgsl */ `
+struct Params { N: u32, K: u32, M: u32, flags: u32 }
+@group(0) @binding(0) var<storage, read> A: array<f32>;
+@group(0) @binding(1) var<storage, read> B: array<f32>;
+@group(0) @binding(2) var<storage, read> Bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;`;
+
+function rowsWgsl(): string {
+  return /* wgsl */ `${HEADER}
+@compute @workgroup_size(256)
+fn main(${FLAT_BUILTINS}) {
+  let idx = ${FLAT_GROUP} * 256u + li;
+  if (idx >= p.N * p.M) { return; }
+  let r = idx / p.M;
+  let c = idx % p.M;
+  let transA = (p.flags & 1u) != 0u;
+  let transB = (p.flags & 2u) != 0u;
+  var acc = 0.0;
+  for (var k = 0u; k < p.K; k++) {
+    let a = A[select(r * p.K + k, k * p.N + r, transA)];
+    acc = fma(a, B[select(k * p.M + c, c * p.K + k, transB)], acc);
+  }
+  if ((p.flags & 4u) != 0u) { acc += Bias[c]; }
+  if ((p.flags & 8u) != 0u) { acc += Y[idx]; }
+  Y[idx] = acc;
+}`;
 }

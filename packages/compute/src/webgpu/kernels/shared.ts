@@ -28,5 +28,56 @@ export const FLAT_BUILTINS =
 
 /** Throws bad-shape unless `t` has exactly `shape`: kernels trust their uniforms, so shapes are checked here. */
 export function expectShape(t: { shape: readonly number[] }, shape: readonly number[], what: string): void {
-  if (!sameShape(t.shape, shape)) fail('bad-shape', `${what} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
+  if (!sameShape(t.shape, shape))
+    fail('bad-shape', `${what} has shape ${formatShape(t.shape)}, expected ${formatShape(shape)}`);
 }
+
+/**
+ * WGSL: workgroup-wide sum and max over `threads` threads (tree reduction in workgroup memory). Every thread gets
+ * the result. Must be called from uniform control flow (it contains barriers); the result itself is not uniform, so
+ * use it in arithmetic and `select`, not in branches around barriers.
+ */
+export function reduceWgsl(threads: number): string {
+  return /* wgsl */ `
+var<workgroup> red: array<f32, ${threads}>;
+fn reduceSum(v: f32, li: u32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = ${threads / 2}u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] += red[li + s]; }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+fn reduceMax(v: f32, li: u32) -> f32 {
+  red[li] = v;
+  workgroupBarrier();
+  for (var s = ${threads / 2}u; s > 0u; s >>= 1u) {
+    if (li < s) { red[li] = max(red[li], red[li + s]); }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}`;
+}
+
+/** The 256-thread reduction most reduction kernels use. */
+export const REDUCE_WGSL = reduceWgsl(256);
+export const REDUCE_BYTES = 256 * 4;
+
+/**
+ * Threads per row for the one-workgroup-per-row kernels (softmax, LayerNorm and their backwards). Rows up to 2048
+ * wide (attention rows, the residual width) get 64 threads, ≤ 32 values each: every barrier of the reduction then
+ * waits for 64 threads, not 256, which matters on CPU implementations like SwiftShader and costs nothing on a GPU.
+ * Vocabulary-wide rows (the probabilities) get 256.
+ */
+export function rowThreads(cols: number): 64 | 256 {
+  return cols <= 2048 ? 64 : 256;
+}
+
+/** WGSL: true for −∞ (masked attention scores), tested on the bits so no fast-math folding can change it. */
+export const IS_NEG_INF_WGSL = /* wgsl */ `
+fn isNegInf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }`;

@@ -1,0 +1,109 @@
+import type { GPTConfig } from '../config';
+import { validateConfig } from '../config';
+import type { Engine, RunOptions, RunResult } from '../engine';
+import { fail } from '../errors';
+import type { GPTParams } from '../params';
+import { flattenParams, paramsFromMap } from '../params';
+import { GpuContext } from './context';
+import type { AcquireOptions } from './device';
+import { GpuKVCache } from './kvCache';
+import { forwardGpu } from './model';
+import type { GpuParams } from './params';
+import { destroyParams, downloadParams, uploadParams } from './params';
+
+export interface WebGpuEngineOptions extends AcquireOptions {
+  /**
+   * Run on this context (device) instead of acquiring a new one. The engine then does not destroy it on dispose:
+   * several engines (say, a model being trained and a frozen copy) can share one device.
+   */
+  context?: GpuContext;
+  /** Destroy `context` on dispose even though it was passed in (the engine was handed sole ownership). */
+  ownsContext?: boolean;
+}
+
+/**
+ * The WebGPU engine: the same `run(ids, {capture, hooks, temperature, cache})` as the CPU engine, with parameters,
+ * activations and the KV cache in GPU buffers. Only the logits and captured tensors come back, in one readback per
+ * run (plus one per hook function, which needs its tensor on the CPU).
+ *
+ * If the device is lost (driver reset, GPU process crash, `dispose`), runs fail with GlassboxError('device-lost');
+ * the caller's CPU copy of the parameters (or the last `getParams()`) is what a new engine is created from.
+ */
+export class WebGpuEngine implements Engine {
+  readonly kind = 'webgpu' as const;
+  readonly config: GPTConfig;
+  readonly context: GpuContext;
+  private params: GpuParams;
+  private readonly ownsContext: boolean;
+
+  private constructor(config: GPTConfig, context: GpuContext, params: GpuParams, ownsContext: boolean) {
+    this.config = config;
+    this.context = context;
+    this.params = params;
+    this.ownsContext = ownsContext;
+  }
+
+  /** Upload `params` to a device (acquired here unless `options.context` is given). Throws 'unsupported' if none. */
+  static async create(config: GPTConfig, params: GPTParams, options: WebGpuEngineOptions = {}): Promise<WebGpuEngine> {
+    const cfg = validateConfig(config);
+    checkParams(cfg, params);
+    const context = options.context ?? (await GpuContext.create(options));
+    try {
+      return new WebGpuEngine(cfg, context, uploadParams(context, params), options.ownsContext ?? !options.context);
+    } catch (e) {
+      if (!options.context) context.destroy();
+      throw e;
+    }
+  }
+
+  /** The parameters on the GPU (for the training step, which updates them in place). */
+  get gpuParams(): GpuParams {
+    return this.params;
+  }
+
+  run(ids: readonly number[], options?: RunOptions): Promise<RunResult> {
+    return forwardGpu({ ctx: this.context, config: this.config, params: this.params }, ids, options);
+  }
+
+  createCache(): GpuKVCache {
+    this.context.checkAlive();
+    return new GpuKVCache(this.context, this.config);
+  }
+
+  /** A CPU (float32) copy of the current parameters, read back in one transfer. */
+  getParams(): Promise<GPTParams> {
+    return downloadParams(this.context, this.config, this.params);
+  }
+
+  /** Replace the parameters (a loaded checkpoint): uploads the new ones, then frees the old buffers. */
+  setParams(params: GPTParams): void {
+    this.context.checkAlive();
+    checkParams(this.config, params);
+    const old = this.params;
+    this.params = uploadParams(this.context, params);
+    destroyParams(old);
+  }
+
+  dispose(): void {
+    if (this.ownsContext) this.context.destroy();
+    else if (!this.context.lost) destroyParams(this.params);
+  }
+}
+
+export function createWebGpuEngine(
+  config: GPTConfig,
+  params: GPTParams,
+  options?: WebGpuEngineOptions,
+): Promise<WebGpuEngine> {
+  return WebGpuEngine.create(config, params, options);
+}
+
+function checkParams(config: GPTConfig, params: GPTParams): void {
+  if (params.blocks.length !== config.n_layer) {
+    fail(
+      'bad-checkpoint',
+      `parameters have ${params.blocks.length} blocks; the config says n_layer = ${config.n_layer}`,
+    );
+  }
+  paramsFromMap(config, new Map(flattenParams(params)));
+}

@@ -1,0 +1,365 @@
+import type { GPTConfig } from '../config';
+import { dHead, dMlp } from '../config';
+import type { RunOptions, RunResult, Trace } from '../engine';
+import type { Tensor } from '../tensor';
+import { cast } from '../tensor';
+import type { GpuContext, GpuTensor } from './context';
+import { checkIds, checkTemperature, HookPoints } from './hookPoints';
+import { add } from './kernels/add.wgsl';
+import { attentionMix } from './kernels/attentionMix.wgsl';
+import { attentionScores } from './kernels/attentionScores.wgsl';
+import { causalMask } from './kernels/causalMask.wgsl';
+import { gatherRows, positionRows } from './kernels/gather.wgsl';
+import { gelu } from './kernels/gelu.wgsl';
+import { layerNorm } from './kernels/layerNorm.wgsl';
+import { matmul } from './kernels/matmul.wgsl';
+import { scaleBy } from './kernels/scale.wgsl';
+import { softmax } from './kernels/softmax.wgsl';
+import type { GpuKVCache } from './kvCache';
+import { asGpuCache } from './kvCache';
+import type { GpuParams } from './params';
+import { Readback, Recorder } from './scheduler';
+
+/**
+ * The WebGPU forward pass: cpu/model.ts step for step and hook for hook, with every tensor in a GPU buffer.
+ *
+ *   x = W_E[ids] + W_pos[start …]
+ *   for each block:  x = x + attn(ln1(x));  x = x + mlp(ln2(x))
+ *   logits = ln_final(x) · W_Eᵀ
+ *
+ * The whole pass is recorded into one Recorder and submitted as one command encoder; captured tensors are copied into
+ * one staging buffer as they are produced and mapped once at the end. A hook function is the exception: it needs the
+ * value now, so the pass is flushed there, the value read back, the hook called, and the (possibly replaced or edited
+ * in place) value uploaded into a fresh buffer that the rest of the pass uses, as the CPU pass would.
+ *
+ * Buffers come from the context's pool and go back as soon as the last kernel that reads them has been recorded
+ * (the GPU executes in order, so a later kernel may reuse them within the same pass).
+ */
+export interface GpuModel {
+  ctx: GpuContext;
+  config: GPTConfig;
+  params: GpuParams;
+}
+
+export async function forwardGpu(
+  model: GpuModel,
+  ids: readonly number[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const { ctx, config } = model;
+  ctx.checkAlive();
+  const cache = options.cache ? asGpuCache(options.cache, ctx, config) : null;
+  const start = cache?.length ?? 0;
+  checkIds(ids, config, start);
+  const temperature = checkTemperature(options.temperature);
+  const T = ids.length;
+  const S = start + T;
+  const hooks = new HookPoints(config, options, { T, S });
+  checkActivationsFit(ctx, config, T, S);
+  const pass = new Pass(model, hooks, cache, start, T);
+  try {
+    return await pass.run(ids, temperature);
+  } finally {
+    pass.releaseAll();
+  }
+}
+
+/** The largest buffers a pass of T new positions over S keys needs, checked before anything is recorded. */
+export function checkActivationsFit(ctx: GpuContext, c: GPTConfig, T: number, S: number): void {
+  ctx.checkBufferSize(T * c.vocab_size * 4, `the logits [T=${T}, V=${c.vocab_size}]`);
+  ctx.checkBufferSize(c.n_head * T * S * 4, `the attention scores [H=${c.n_head}, T=${T}, S=${S}]`);
+  ctx.checkBufferSize(T * dMlp(c) * 4, `the MLP activations [T=${T}, ${dMlp(c)}]`);
+}
+
+export interface PassOptions {
+  /** Record into this recorder (the training step records forward, loss and backward into one). */
+  rec?: Recorder;
+  /** Hook names whose values must outlive the pass's own use (the backward reads them); freed by releaseAll. */
+  keep?: ReadonlySet<string>;
+}
+
+export class Pass {
+  private readonly ctx: GpuContext;
+  private readonly config: GPTConfig;
+  private readonly p: GpuParams;
+  private readonly rec: Recorder;
+  /** Buffers this pass took from the pool, by buffer (views share their owner's buffer). */
+  private readonly owned = new Map<GPUBuffer, GpuTensor>();
+  private readonly keep: ReadonlySet<string>;
+  private readonly keptByName = new Map<string, GpuTensor>();
+  /** Buffers of kept values: `release` leaves them alone, `releaseAll` frees them. */
+  private readonly retained = new Set<GPUBuffer>();
+  /** The trace in tap order: a pending readback, or the CPU value a hook produced. */
+  private readonly captured: [string, Readback | Tensor][] = [];
+  /** Keys and values attended over per layer (after hooks); their new rows go into the cache at the end. */
+  private readonly keysUsed: GpuTensor[] = [];
+  private readonly valuesUsed: GpuTensor[] = [];
+  private readonly H: number;
+  private readonly dh: number;
+  private readonly d: number;
+
+  constructor(
+    model: GpuModel,
+    private readonly hooks: HookPoints,
+    private readonly cache: GpuKVCache | null,
+    private readonly start: number,
+    private readonly T: number,
+    options: PassOptions = {},
+  ) {
+    this.ctx = model.ctx;
+    this.config = model.config;
+    this.p = model.params;
+    this.rec = options.rec ?? new Recorder(model.ctx);
+    this.keep = options.keep ?? new Set();
+    this.H = this.config.n_head;
+    this.dh = dHead(this.config);
+    this.d = this.config.n_embd;
+  }
+
+  /**
+   * Record the whole forward pass (flushing only where a hook function needs a value) and return the logits used
+   * after hooks: [T, V]. The caller records what follows (readbacks, the loss) and flushes.
+   */
+  async record(ids: readonly number[], temperature: number): Promise<GpuTensor> {
+    const { p, T, d, rec } = this;
+    const idsGpu = this.alloc([T], 'ids');
+    rec.upload(idsGpu, Uint32Array.from(ids));
+    const embed = this.alloc([T, d], 'embed');
+    gatherRows(rec, p.embed.W_E, idsGpu, embed);
+    this.release(idsGpu);
+    const tokEmbed = await this.tap('hook_embed', embed, null); // [T, d]
+    const pos = this.alloc([T, d], 'pos_embed');
+    positionRows(rec, p.pos_embed.W_pos, this.start, pos);
+    const posEmbed = await this.tap('hook_pos_embed', pos, null); // [T, d]
+    let x = this.alloc([T, d], 'resid');
+    add(rec, tokEmbed, posEmbed, x);
+    this.release(tokEmbed, posEmbed);
+    for (let l = 0; l < this.config.n_layer; l++) x = await this.block(x, l);
+
+    const final = await this.layerNormAt(x, this.p.ln_final, '', 'ln_final', null); // [T, d]
+    this.release(x);
+    const V = this.config.vocab_size;
+    const rawLogits = this.alloc([T, V], 'logits');
+    matmul(rec, { a: final, b: p.embed.W_E, out: rawLogits, transB: true }); // tied unembedding
+    this.release(final);
+    const logits = await this.tap('hook_logits', rawLogits, null); // [T, V]
+    if (this.hooks.touches('hook_scaled_logits') || this.hooks.touches('hook_probs')) {
+      const scaledRaw = this.alloc([T, V], 'scaled_logits');
+      scaleBy(rec, logits, 1 / temperature, scaledRaw);
+      const scaled = await this.tap('hook_scaled_logits', scaledRaw, null);
+      if (this.hooks.touches('hook_probs')) {
+        const probs = this.alloc([T, V], 'probs');
+        softmax(rec, scaled, probs);
+        this.release(await this.tap('hook_probs', probs, null));
+      }
+      this.release(scaled);
+    }
+    return logits;
+  }
+
+  async run(ids: readonly number[], temperature: number): Promise<RunResult> {
+    const logits = await this.record(ids, temperature);
+    const logitsValue = this.valueAt('hook_logits') ?? this.rec.read(logits);
+    if (this.cache) this.recordCacheWrites(this.cache);
+    await this.rec.flush();
+    this.cache?.commit(this.start + this.T);
+    return {
+      logits: logitsValue instanceof Readback ? logitsValue.tensor : logitsValue,
+      trace: this.trace(),
+      start: this.start,
+    };
+  }
+
+  /** The captured tensors, in tap order (after the recorder has been flushed). */
+  trace(): Trace {
+    const trace: Trace = {};
+    for (const [name, v] of this.captured) trace[name] = v instanceof Readback ? v.tensor : v;
+    return trace;
+  }
+
+  /** The buffers kept for the backward pass, by hook name (see PassOptions.keep). */
+  get kept(): ReadonlyMap<string, GpuTensor> {
+    return this.keptByName;
+  }
+
+  /** One pre-LN transformer block.   x: [T, d] → [T, d] */
+  private async block(x: GpuTensor, l: number): Promise<GpuTensor> {
+    const at = `blocks.${l}.`;
+    const b = this.p.blocks[l];
+    const residPre = await this.tap(`${at}hook_resid_pre`, x, l);
+    const ln1 = await this.layerNormAt(residPre, b.ln1, at, 'ln1', l);
+    const attnOut = await this.tap(`${at}hook_attn_out`, await this.attention(ln1, l), l);
+    this.release(ln1);
+    const mid = this.alloc([this.T, this.d], 'resid_mid');
+    add(this.rec, residPre, attnOut, mid);
+    this.release(residPre, attnOut);
+    const residMid = await this.tap(`${at}hook_resid_mid`, mid, l);
+    const ln2 = await this.layerNormAt(residMid, b.ln2, at, 'ln2', l);
+    const mlpOut = await this.tap(`${at}hook_mlp_out`, await this.mlp(ln2, l), l);
+    this.release(ln2);
+    const post = this.alloc([this.T, this.d], 'resid_post');
+    add(this.rec, residMid, mlpOut, post);
+    this.release(residMid, mlpOut);
+    return this.tap(`${at}hook_resid_post`, post, l);
+  }
+
+  /** Causal multi-head self-attention over the cached positions and this call's.   x: [T, d] → [T, d] */
+  private async attention(x: GpuTensor, l: number): Promise<GpuTensor> {
+    const { T, H, dh, d, rec, start } = this;
+    const S = start + T;
+    const a = this.p.blocks[l].attn;
+    const at = `blocks.${l}.attn.`;
+    const q = await this.tap(`${at}hook_q`, this.linear(x, a.W_Q, a.b_Q, [T, H, dh], 'q'), l);
+    const k = await this.tap(`${at}hook_k`, this.linear(x, a.W_K, a.b_K, [T, H, dh], 'k'), l);
+    const v = await this.tap(`${at}hook_v`, this.linear(x, a.W_V, a.b_V, [T, H, dh], 'v'), l);
+    let keysAll = k; // [S, H, dh]: without a cache S = T and the new keys are all the keys
+    let valuesAll = v;
+    if (this.cache) {
+      const kc = this.cache.keyBuffer(l);
+      const vc = this.cache.valueBuffer(l);
+      rec.copy(k, 0, kc, start * d * 4, T * d * 4);
+      rec.copy(v, 0, vc, start * d * 4, T * d * 4);
+      keysAll = { buffer: kc.buffer, shape: [S, H, dh] };
+      valuesAll = { buffer: vc.buffer, shape: [S, H, dh] };
+      this.release(k, v);
+    }
+    const keys = await this.tap(`${at}hook_k_cache`, keysAll, l);
+    const values = await this.tap(`${at}hook_v_cache`, valuesAll, l);
+    this.keysUsed[l] = keys;
+    this.valuesUsed[l] = values;
+
+    const maskRaw = this.alloc([T, S], 'mask');
+    causalMask(rec, maskRaw);
+    const mask = await this.tap(`${at}hook_mask`, maskRaw, l); // [T, S]
+    const scoresRaw = this.alloc([H, T, S], 'scores');
+    attentionScores(rec, { q, k: keys, mask, scores: scoresRaw });
+    this.release(q, mask);
+    const scores = await this.tap(`${at}hook_attn_scores`, scoresRaw, l); // [H, T, S]
+    const patternRaw = this.alloc([H, T, S], 'pattern');
+    softmax(rec, scores, patternRaw);
+    this.release(scores);
+    const pattern = await this.tap(`${at}hook_pattern`, patternRaw, l); // [H, T, S]
+    const zRaw = this.alloc([T, H, dh], 'z');
+    attentionMix(rec, pattern, values, zRaw);
+    this.release(pattern);
+    // Without a cache, nothing reads the keys and values again; with one, their new rows are copied at the end.
+    if (!this.cache) this.release(keys, values);
+    const z = await this.tap(`${at}hook_z`, zRaw, l); // [T, H, dh]
+    const out = this.linear({ buffer: z.buffer, shape: [T, d] }, a.W_O, a.b_O, [T, d], 'attn_out');
+    this.release(z);
+    return out;
+  }
+
+  /** The position-wise MLP with the GELU (tanh) non-linearity.   x: [T, d] → [T, d] */
+  private async mlp(x: GpuTensor, l: number): Promise<GpuTensor> {
+    const m = this.p.blocks[l].mlp;
+    const at = `blocks.${l}.mlp.`;
+    const pre = await this.tap(`${at}hook_pre`, this.linear(x, m.W_in, m.b_in, [this.T, dMlp(this.config)], 'pre'), l);
+    const postRaw = this.alloc(pre.shape, 'post');
+    gelu(this.rec, pre, postRaw);
+    this.release(pre);
+    const post = await this.tap(`${at}hook_post`, postRaw, l);
+    const out = this.linear(post, m.W_out, m.b_out, [this.T, this.d], 'mlp_out');
+    this.release(post);
+    return out;
+  }
+
+  /** LayerNorm and its two hooks; a hook on the scale makes the output be recomputed from the scale it left. */
+  private async layerNormAt(
+    x: GpuTensor,
+    p: { w: GpuTensor; b: GpuTensor },
+    at: string,
+    ln: string,
+    layer: number | null,
+  ): Promise<GpuTensor> {
+    const { T, d, rec } = this;
+    const eps = this.config.layer_norm_epsilon;
+    const out = this.alloc([T, d], `${ln} out`);
+    const scaleRaw = this.alloc([T, 1], `${ln} scale`);
+    layerNorm(rec, { x, w: p.w, b: p.b, eps, out, scale: scaleRaw });
+    const scale = await this.tap(`${at}${ln}.hook_scale`, scaleRaw, layer);
+    if (this.hooks.hooked(`${at}${ln}.hook_scale`)) {
+      layerNorm(rec, { x, w: p.w, b: p.b, eps, out, scale, givenScale: true });
+    }
+    this.release(scale);
+    return this.tap(`${at}${ln}.hook_normalized`, out, layer);
+  }
+
+  /** y = x · W + b into a fresh buffer, returned with the given (reshaped) shape.   x: [N, K], W: [K, M] */
+  private linear(x: GpuTensor, W: GpuTensor, b: GpuTensor, shape: number[], label: string): GpuTensor {
+    const [N] = x.shape;
+    const y = this.alloc([N, W.shape[1]], label);
+    matmul(this.rec, { a: x, b: W, bias: b, out: y });
+    return { buffer: y.buffer, shape };
+  }
+
+  /**
+   * A hook point. Captured: a readback is recorded here (it runs in order, before anything can overwrite the buffer).
+   * Hooked: flush, read, call the hook, upload what it left into a fresh buffer, and carry on with that.
+   */
+  private async tap(name: string, t: GpuTensor, layer: number | null): Promise<GpuTensor> {
+    const fn = this.hooks.fn(name);
+    if (!fn) {
+      if (this.hooks.captured.has(name)) this.captured.push([name, this.rec.read(t)]);
+      return this.kept_(name, t);
+    }
+    const readback = this.rec.read(t);
+    await this.rec.flush();
+    const value = readback.tensor;
+    const out = fn(value, { name, layer, start: this.start });
+    const used = out !== undefined && out !== null ? cast(this.hooks.checkReplacement(name, out), 'float32') : value;
+    const fresh = this.alloc(t.shape, name);
+    this.rec.upload(fresh, used.data as Float32Array);
+    this.release(t);
+    if (this.hooks.captured.has(name)) this.captured.push([name, used]);
+    return this.kept_(name, fresh);
+  }
+
+  private kept_(name: string, t: GpuTensor): GpuTensor {
+    if (this.keep.has(name)) {
+      this.keptByName.set(name, t);
+      this.retained.add(t.buffer);
+    }
+    return t;
+  }
+
+  /** The value recorded for a hook that is captured or hooked (so the logits are not read back twice). */
+  private valueAt(name: string): Readback | Tensor | undefined {
+    return this.captured.find(([n]) => n === name)?.[1];
+  }
+
+  /** Rows start … S−1 of each layer's keys and values into the cache, where a hook replaced them. */
+  private recordCacheWrites(cache: GpuKVCache): void {
+    const off = this.start * this.d * 4;
+    const bytes = this.T * this.d * 4;
+    for (let l = 0; l < this.config.n_layer; l++) {
+      const kc = cache.keyBuffer(l);
+      const vc = cache.valueBuffer(l);
+      if (this.keysUsed[l].buffer !== kc.buffer) this.rec.copy(this.keysUsed[l], off, kc, off, bytes);
+      if (this.valuesUsed[l].buffer !== vc.buffer) this.rec.copy(this.valuesUsed[l], off, vc, off, bytes);
+    }
+  }
+
+  private alloc(shape: readonly number[], label: string): GpuTensor {
+    const t = this.ctx.alloc(shape, label);
+    this.owned.set(t.buffer, t);
+    return t;
+  }
+
+  /** Hand buffers back to the pool (views and buffers the pass does not own, like the cache, are ignored). */
+  private release(...ts: GpuTensor[]): void {
+    for (const t of ts) {
+      const own = this.owned.get(t.buffer);
+      if (!own || this.retained.has(t.buffer)) continue;
+      this.owned.delete(t.buffer);
+      this.ctx.free(own);
+    }
+  }
+
+  releaseAll(): void {
+    for (const t of this.owned.values()) this.ctx.free(t);
+    this.owned.clear();
+    this.retained.clear();
+    this.keptByName.clear();
+  }
+}

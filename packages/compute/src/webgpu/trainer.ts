@@ -1,0 +1,289 @@
+import type { CaptureSpec, Trace } from '../engine';
+import { fail } from '../errors';
+import { paramSpecs } from '../params';
+import type { Tensor } from '../tensor';
+import { stack, tensor } from '../tensor';
+import type { Batch } from '../train/batch';
+import { validateBatch } from '../train/batch';
+import type { OptimizerConfig } from '../train/optim';
+import { backwardReads, recordSequenceBackward } from './backward';
+import type { GpuTensor } from './context';
+import type { WebGpuEngine } from './engine';
+import { HookPoints } from './hookPoints';
+import { adamw } from './kernels/adamw.wgsl';
+import { clipApply } from './kernels/clipApply.wgsl';
+import { clipScale } from './kernels/clipScale.wgsl';
+import { crossEntropy } from './kernels/crossEntropy.wgsl';
+import { sgd } from './kernels/sgd.wgsl';
+import { sumSquares, sumSquaresChunks } from './kernels/sumSquares.wgsl';
+import { checkActivationsFit, Pass } from './model';
+import type { GpuParams } from './params';
+import { flattenGpuParams } from './params';
+import type { Readback } from './scheduler';
+import { Recorder } from './scheduler';
+
+/**
+ * One training step on the GPU, the same arithmetic as the CPU trainer (train/gradients.ts + clip.ts + optim.ts):
+ *
+ *   forward (each sequence, activations kept on the GPU) → cross-entropy and ∂L/∂logits → backward (train/backward.ts,
+ *   kernel for kernel) → global gradient norm and clipping → AdamW or SGD update of the engine's parameters
+ *
+ * all recorded into ONE command encoder and followed by ONE readback (the per-position losses, the norm and clip
+ * factor, and whatever gradients were asked for). The clip factor never visits the CPU: the update kernels read it
+ * from a GPU buffer, and skip the update when the norm is not finite, so a diverged step leaves the weights and the
+ * optimizer moments untouched and is reported as GlassboxError('training-diverged').
+ */
+
+export interface GpuTrainerOptions {
+  /** Default: AdamW with β = (0.9, 0.999), ε = 1e-8, weight decay 0.01 on matrices (as train/optim.ts). */
+  optimizer?: OptimizerConfig;
+  /** Clip the global gradient norm to this (default Infinity: measure it, never clip). */
+  clipNorm?: number;
+}
+
+export interface GpuStepOptions {
+  lr: number;
+  /**
+   * Gradients to read back: `grad.params.<name>` (summed over the batch, before clipping, like computeGradients) and
+   * `grad.<hook>` (per sequence, stacked to [B, …] when B > 1). Default none.
+   */
+  gradCapture?: CaptureSpec;
+}
+
+export interface GpuStepResult {
+  /** Index of this step (= updates applied before it). */
+  step: number;
+  /** Mean cross-entropy over all B·T positions (accumulated in float64 from the GPU's per-position losses). */
+  loss: number;
+  /** −log p(target) per position: [T], or [B, T] when B > 1. */
+  losses: Tensor;
+  gradNorm: number;
+  clipScale: number;
+  lr: number;
+  grads: Trace;
+}
+
+type AdamConfig = { kind: 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number };
+type SgdConfig = { kind: 'sgd'; momentum: number; weightDecay: number };
+
+export class WebGpuTrainer {
+  readonly engine: WebGpuEngine;
+  readonly optimizer: AdamConfig | SgdConfig;
+  readonly clipNorm: number;
+  /** Updates applied so far (AdamW's bias correction uses it). */
+  t = 0;
+  private readonly grads: GpuParams;
+  private readonly moments: GpuParams[];
+  private readonly partials: GpuTensor;
+  private readonly status: GpuTensor;
+
+  constructor(engine: WebGpuEngine, options: GpuTrainerOptions = {}) {
+    this.engine = engine;
+    this.optimizer = resolveOptimizer(options.optimizer ?? { kind: 'adamw' });
+    this.clipNorm = options.clipNorm ?? Number.POSITIVE_INFINITY;
+    if (!(this.clipNorm > 0))
+      fail('bad-config', `clip norm must be > 0 (or Infinity for no clipping), got ${this.clipNorm}`);
+    const ctx = engine.context;
+    const zerosLikeParams = (label: string): GpuParams => {
+      const p = engine.gpuParams;
+      // Same tree, fresh zeroed buffers: walk the parameter tree by name and rebuild it.
+      const byName = new Map(
+        flattenGpuParams(p).map(([n, t]) => [n, ctx.createTensor(t.shape, null, `${label} ${n}`)]),
+      );
+      return rebuild(p, '', byName) as GpuParams;
+    };
+    this.grads = zerosLikeParams('grad');
+    this.moments =
+      this.optimizer.kind === 'adamw'
+        ? [zerosLikeParams('adam m'), zerosLikeParams('adam v')]
+        : [zerosLikeParams('momentum')];
+    const chunks = flattenGpuParams(this.grads).reduce((n, [, t]) => n + sumSquaresChunks(size(t)), 0);
+    this.partials = ctx.createTensor([chunks], null, 'grad norm partials');
+    this.status = ctx.createTensor([4], null, 'clip status');
+  }
+
+  async step(batch: Batch, { lr, gradCapture = [] }: GpuStepOptions): Promise<GpuStepResult> {
+    const { engine } = this;
+    const ctx = engine.context;
+    const config = engine.config;
+    ctx.checkAlive();
+    if (!(Number.isFinite(lr) && lr >= 0)) fail('bad-config', `learning rate must be a finite number >= 0, got ${lr}`);
+    const { B, T } = validateBatch(config, batch);
+    checkActivationsFit(ctx, config, T, T);
+    const wants = capturePredicate(gradCapture);
+    const rec = new Recorder(ctx);
+    const model = { ctx, config, params: engine.gpuParams };
+    const keep = new Set(backwardReads(config));
+    const noHooks = new HookPoints(config, {}, { T, S: T });
+    const gradList = flattenGpuParams(this.grads);
+    for (const [, g] of gradList) rec.clear(g);
+
+    const lossReads: Readback[] = [];
+    const actReads: Map<string, Readback>[] = [];
+    const passes: Pass[] = [];
+    const temps: GpuTensor[] = [];
+    try {
+      for (let b = 0; b < B; b++) {
+        const pass = new Pass(model, noHooks, null, 0, T, { rec, keep });
+        passes.push(pass);
+        const logits = await pass.record(batch.inputs[b], 1);
+        const targets = ctx.alloc([T], 'targets');
+        const loss = ctx.alloc([T], 'loss');
+        const dlogits = ctx.alloc([T, config.vocab_size], 'dlogits');
+        temps.push(targets, loss, dlogits);
+        rec.upload(targets, Uint32Array.from(batch.targets[b]));
+        crossEntropy(rec, { logits, targets, N: B * T, loss, dlogits });
+        lossReads.push(rec.read(loss));
+        const reads = new Map<string, Readback>();
+        actReads.push(reads);
+        recordSequenceBackward({
+          ctx,
+          rec,
+          config,
+          params: engine.gpuParams,
+          grads: this.grads,
+          ids: batch.inputs[b],
+          acts: pass.kept,
+          dlogits,
+          wants,
+          reads,
+        });
+        pass.releaseAll(); // recorded uses come first on the GPU; the next sequence may reuse these buffers
+      }
+
+      const paramReads = new Map<string, Readback>();
+      for (const [name, g] of gradList) {
+        if (wants(`grad.params.${name}`)) paramReads.set(`grad.params.${name}`, rec.read(g));
+      }
+      let offset = 0;
+      for (const [, g] of gradList) {
+        sumSquares(rec, g, this.partials, offset);
+        offset += sumSquaresChunks(size(g));
+      }
+      clipScale(rec, this.partials, this.clipNorm, this.status);
+      for (const [, g] of gradList) clipApply(rec, g, this.status);
+      const t = this.t + 1;
+      this.recordUpdate(rec, lr, t);
+      const statusRead = rec.read(this.status);
+      await rec.flush();
+
+      const [norm, scale, ok] = statusRead.tensor.data;
+      const perSeq = lossReads.map((r) => r.tensor);
+      let sum = 0;
+      for (const l of perSeq) for (const x of l.data) sum += x;
+      const loss = sum / (B * T);
+      if (!ok || !Number.isFinite(loss)) {
+        // The update kernels skipped (status ok = 0): weights and moments are as they were before this step.
+        fail(
+          'training-diverged',
+          `training diverged at step ${this.t}: loss ${loss}, gradient norm ${norm}; weights unchanged`,
+        );
+      }
+      this.t = t;
+      const grads: Trace = {};
+      for (const [name] of actReads[0]) {
+        const ts = actReads.map((m) => (m.get(name) as Readback).tensor);
+        grads[name] = B === 1 ? ts[0] : stack(ts);
+      }
+      for (const [name, r] of paramReads) grads[name] = r.tensor;
+      const losses = B === 1 ? tensor([T], perSeq[0].data) : stack(perSeq);
+      return { step: this.t - 1, loss, losses, gradNorm: norm, clipScale: scale, lr, grads };
+    } finally {
+      for (const p of passes) p.releaseAll();
+      for (const t of temps) ctx.free(t);
+    }
+  }
+
+  /** The optimizer kernels for every parameter; matrices get weight decay (train/optim.ts's rule). */
+  private recordUpdate(rec: Recorder, lr: number, t: number): void {
+    const kinds = paramSpecs(this.engine.config).map((s) => s.kind);
+    const params = flattenGpuParams(this.engine.gpuParams);
+    const grads = flattenGpuParams(this.grads);
+    const slots = this.moments.map(flattenGpuParams);
+    const o = this.optimizer;
+    params.forEach(([, param], i) => {
+      const lambda = kinds[i] === 'matrix' ? o.weightDecay : 0;
+      const grad = grads[i][1];
+      if (o.kind === 'adamw') {
+        const [c1, c2] = [1 - o.beta1 ** t, 1 - o.beta2 ** t];
+        const [m, v] = [slots[0][i][1], slots[1][i][1]];
+        adamw(rec, {
+          param,
+          grad,
+          m,
+          v,
+          status: this.status,
+          lr,
+          beta1: o.beta1,
+          beta2: o.beta2,
+          eps: o.eps,
+          c1,
+          c2,
+          lambda,
+        });
+      } else {
+        sgd(rec, { param, grad, buf: slots[0][i][1], status: this.status, lr, momentum: o.momentum, lambda });
+      }
+    });
+  }
+
+  /** Free the gradient and optimizer buffers. */
+  dispose(): void {
+    for (const tree of [this.grads, ...this.moments]) for (const [, t] of flattenGpuParams(tree)) t.buffer.destroy();
+    this.partials.buffer.destroy();
+    this.status.buffer.destroy();
+  }
+}
+
+function size(t: GpuTensor): number {
+  return t.shape.reduce((a, b) => a * b, 1);
+}
+
+function rebuild(node: unknown, path: string, byName: ReadonlyMap<string, GpuTensor>): unknown {
+  if (typeof node === 'object' && node !== null && 'shape' in node) return byName.get(path);
+  const key = (k: string | number) => (path ? `${path}.${k}` : String(k));
+  if (Array.isArray(node)) return node.map((n, i) => rebuild(n, key(i), byName));
+  return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, rebuild(v, key(k), byName)]));
+}
+
+/** train/optim.ts's defaults and ranges (its validator is private to it). */
+function resolveOptimizer(c: OptimizerConfig): AdamConfig | SgdConfig {
+  const check = (name: string, x: number, ok: boolean): number => {
+    if (!(typeof x === 'number' && ok)) fail('bad-config', `optimizer ${name} is out of range: ${x}`);
+    return x;
+  };
+  const unit = (x: number) => Number.isFinite(x) && x >= 0 && x < 1;
+  const nonNeg = (x: number) => Number.isFinite(x) && x >= 0;
+  if (c.kind === 'sgd') {
+    const { momentum = 0, weightDecay = 0 } = c;
+    return {
+      kind: 'sgd',
+      momentum: check('momentum (0 ≤ μ < 1)', momentum, unit(momentum)),
+      weightDecay: check('weightDecay (≥ 0)', weightDecay, nonNeg(weightDecay)),
+    };
+  }
+  if (c.kind === 'adamw') {
+    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = c;
+    return {
+      kind: 'adamw',
+      beta1: check('beta1 (0 ≤ β1 < 1)', beta1, unit(beta1)),
+      beta2: check('beta2 (0 ≤ β2 < 1)', beta2, unit(beta2)),
+      eps: check('eps (> 0)', eps, Number.isFinite(eps) && eps > 0),
+      weightDecay: check('weightDecay (≥ 0)', weightDecay, nonNeg(weightDecay)),
+    };
+  }
+  return fail(
+    'bad-config',
+    `unknown optimizer kind ${JSON.stringify((c as { kind: unknown }).kind)} (use 'sgd' or 'adamw')`,
+  );
+}
+
+function capturePredicate(capture: CaptureSpec): (name: string) => boolean {
+  if (capture === 'all') return () => true;
+  if (typeof capture === 'function') return capture;
+  if (Array.isArray(capture)) {
+    const set = new Set(capture);
+    return (n) => set.has(n);
+  }
+  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${typeof capture}`);
+}

@@ -18,3 +18,5 @@ echo '== hook reference is up to date'
 npx tsx scripts/gen-hooks-doc.ts --check
 echo '== unit tests (vitest)'
 npx vitest run
+echo '== end-to-end: the explorer in headless Chromium (playwright-core)'
+npm run --silent test:e2e

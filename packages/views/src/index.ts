@@ -1,1 +1,13 @@
-export {};
+// @glassbox/views — React + D3 views. They take tensors and plain data as props and never call the engine.
+export * from './AttentionPattern';
+export * from './color';
+export * from './Distribution';
+export * from './Formula';
+export * from './Heatmap';
+export * from './Legend';
+export * from './matrix';
+export * from './paint';
+export * from './RankedBars';
+export * from './rank';
+export * from './StepExplanation';
+export * from './TokenStrip';

@@ -1,10 +1,9 @@
 import type { GPTConfig } from '../config';
-import type { CaptureSpec, HookFn, RunOptions, RunResult, Trace } from '../engine';
-import { fail } from '../errors';
-import { hookNames, hookShape, hookSpec } from '../hooks';
+import type { RunOptions, RunResult, Trace } from '../engine';
+import { checkIds, checkTemperature, HookPoints as SharedHookPoints } from '../hookPoints';
 import type { AttentionParams, BlockParams, GPTParams, LayerNormParams, MlpParams } from '../params';
 import type { Tensor } from '../tensor';
-import { cast, clone, dtypeOf, formatShape, numel, reshape, sameShape, zerosLike } from '../tensor';
+import { cast, clone, dtypeOf, reshape, zerosLike } from '../tensor';
 import { asCpuCache, CpuKVCache } from './kvCache';
 import {
   add,
@@ -183,44 +182,23 @@ class Site {
   }
 }
 
-/** One call's hook functions, the set of captured names, and the trace being filled. */
-class HookPoints {
+/** The shared hook bookkeeping plus the trace this pass fills. */
+class HookPoints extends SharedHookPoints {
   readonly trace: Trace = {};
-  private readonly captured: Set<string>;
-  private readonly fns: ReadonlyMap<string, HookFn>;
 
   constructor(
-    private readonly config: GPTConfig,
+    config: GPTConfig,
     options: RunOptions,
-    private readonly dims: { T: number; S: number },
+    dims: { T: number; S: number },
     private readonly start: number,
   ) {
-    const names = hookNames(config);
-    const known = new Set(names);
-    this.captured = new Set(captureList(options.capture, names));
-    for (const name of this.captured) checkHookName(name, known, config, 'capture');
-    const fns = new Map<string, HookFn>();
-    for (const [name, fn] of Object.entries(options.hooks ?? {})) {
-      checkHookName(name, known, config, 'hooks');
-      if (typeof fn !== 'function') fail('bad-hook', `hooks["${name}"] must be a function, got ${typeof fn}`);
-      fns.set(name, fn);
-    }
-    this.fns = fns;
-  }
-
-  hooked(name: string): boolean {
-    return this.fns.has(name);
-  }
-
-  /** Whether anything will look at this hook point, so optional work (the probabilities) can be skipped. */
-  touches(name: string): boolean {
-    return this.fns.has(name) || this.captured.has(name);
+    super(config, options, dims);
   }
 
   /** Run the hook on `value` (if there is one), record the value the pass will use, and return it. */
   tap(name: string, value: Tensor, layer: number | null): Tensor {
     let used = value;
-    const fn = this.fns.get(name);
+    const fn = this.fn(name);
     if (fn) {
       const out = fn(value, { name, layer, start: this.start });
       if (out !== undefined && out !== null) used = cast(this.checkReplacement(name, out), dtypeOf(value.data));
@@ -228,73 +206,4 @@ class HookPoints {
     if (this.captured.has(name)) this.trace[name] = used;
     return used;
   }
-
-  private checkReplacement(name: string, out: unknown): Tensor {
-    const t = out as Tensor;
-    const isTensor =
-      typeof out === 'object' &&
-      Array.isArray(t.shape) &&
-      (t.data instanceof Float32Array || t.data instanceof Float64Array);
-    if (!isTensor) fail('bad-shape', `hook ${name} returned something that is not a tensor ({shape, data})`);
-    const want = hookShape(name, this.config, this.dims);
-    if (!sameShape(t.shape, want) || t.data.length !== numel(want)) {
-      fail(
-        'bad-shape',
-        `hook ${name} returned shape ${formatShape(t.shape)} (${t.data.length} values); it must be ${formatShape(want)}`,
-      );
-    }
-    return t;
-  }
-}
-
-function captureList(capture: CaptureSpec | undefined, names: readonly string[]): readonly string[] {
-  if (capture === undefined) return [];
-  if (capture === 'all') return names;
-  if (typeof capture === 'function') return names.filter((n) => capture(n));
-  if (Array.isArray(capture)) return capture;
-  return fail('bad-hook', `capture must be 'all', a list of hook names or a predicate, got ${JSON.stringify(capture)}`);
-}
-
-function checkHookName(name: string, known: ReadonlySet<string>, config: GPTConfig, where: string): void {
-  if (known.has(name)) return;
-  const found = hookSpec(name);
-  if (found && found.layer !== null && found.layer >= config.n_layer) {
-    fail(
-      'bad-hook',
-      `${where}: hook "${name}" names layer ${found.layer}, but the model has ${config.n_layer} layers ` +
-        `(0 … ${config.n_layer - 1})`,
-    );
-  }
-  fail('bad-hook', `${where}: unknown hook "${name}" (hookNames(config) lists every name)`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Input checks.
-
-function checkIds(ids: readonly number[], config: GPTConfig, start: number): void {
-  if (!Array.isArray(ids)) fail('bad-ids', 'ids must be an array of token ids');
-  if (ids.length === 0) fail('bad-ids', 'ids is empty: a forward pass needs at least one token id');
-  const V = config.vocab_size;
-  ids.forEach((id, i) => {
-    if (!Number.isInteger(id) || id < 0 || id >= V) {
-      fail('bad-ids', `ids[${i}] = ${id} is not a token id: ids must be integers in 0 … ${V - 1} (vocab_size ${V})`);
-    }
-  });
-  const n = config.n_positions;
-  if (start + ids.length > n) {
-    fail(
-      'bad-ids',
-      start === 0
-        ? `${ids.length} ids is more than n_positions (${n}), the longest sequence this model has positions for`
-        : `${start} cached + ${ids.length} new positions is more than n_positions (${n}); start a new cache`,
-    );
-  }
-}
-
-function checkTemperature(temperature: number | undefined): number {
-  const t = temperature ?? 1;
-  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-    fail('bad-sampling', `temperature must be a finite number > 0, got ${t}`);
-  }
-  return t;
 }

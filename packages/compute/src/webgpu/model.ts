@@ -1,10 +1,10 @@
 import type { GPTConfig } from '../config';
 import { dHead, dMlp } from '../config';
 import type { RunOptions, RunResult, Trace } from '../engine';
+import { checkIds, checkTemperature, HookPoints } from '../hookPoints';
 import type { Tensor } from '../tensor';
 import { cast } from '../tensor';
 import type { GpuContext, GpuTensor } from './context';
-import { checkIds, checkTemperature, HookPoints } from './hookPoints';
 import { add } from './kernels/add.wgsl';
 import { attentionMix } from './kernels/attentionMix.wgsl';
 import { attentionScores } from './kernels/attentionScores.wgsl';

@@ -1,5 +1,6 @@
 import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
+import { HookPoints } from '../hookPoints';
 import { paramSpecs } from '../params';
 import type { Tensor } from '../tensor';
 import { stack, tensor } from '../tensor';
@@ -9,7 +10,6 @@ import type { OptimizerConfig } from '../train/optim';
 import { backwardReads, recordSequenceBackward } from './backward';
 import type { GpuTensor } from './context';
 import type { WebGpuEngine } from './engine';
-import { HookPoints } from './hookPoints';
 import { adamw } from './kernels/adamw.wgsl';
 import { clipApply } from './kernels/clipApply.wgsl';
 import { clipScale } from './kernels/clipScale.wgsl';

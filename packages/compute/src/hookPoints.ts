@@ -1,23 +1,22 @@
-import type { GPTConfig } from '../config';
-import type { CaptureSpec, HookFn, RunOptions } from '../engine';
-import { fail } from '../errors';
-import { hookNames, hookShape, hookSpec } from '../hooks';
-import type { Tensor } from '../tensor';
-import { formatShape, numel, sameShape } from '../tensor';
+import type { GPTConfig } from './config';
+import type { CaptureSpec, HookFn, RunOptions } from './engine';
+import { fail } from './errors';
+import { hookNames, hookShape, hookSpec } from './hooks';
+import type { Tensor } from './tensor';
+import { formatShape, numel, sameShape } from './tensor';
 
 /**
- * The run-option checks and hook bookkeeping of the WebGPU pass. They restate cpu/model.ts's private HookPoints,
- * checkIds and checkTemperature (same rules, same error codes and messages) because that module does not export
- * them; the engine-parity test holds the two to the same answers on bad input.
+ * The run-option checks and hook bookkeeping shared by both engines, so a bad id, temperature, hook name or
+ * replacement gets the same error code and message from the CPU and the WebGPU engine.
  */
 export class HookPoints {
   readonly captured: ReadonlySet<string>;
   private readonly fns: ReadonlyMap<string, HookFn>;
 
   constructor(
-    private readonly config: GPTConfig,
+    protected readonly config: GPTConfig,
     options: RunOptions,
-    private readonly dims: { T: number; S: number },
+    protected readonly dims: { T: number; S: number },
   ) {
     const names = hookNames(config);
     const known = new Set(names);

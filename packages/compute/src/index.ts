@@ -1,6 +1,7 @@
 // @glassbox/compute — the public API. Apps and other packages import only from here.
 export * from './config';
 export * from './cpu/engine';
+export * from './cpu/gemm';
 export * from './cpu/kvCache';
 export * from './cpu/model';
 export * as ops from './cpu/ops';

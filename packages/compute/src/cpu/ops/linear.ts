@@ -1,11 +1,13 @@
 import { fail } from '../../errors';
 import type { Tensor } from '../../tensor';
 import { formatShape, zerosLike } from '../../tensor';
+import { gemm } from '../gemm';
 
 /**
  * y = x · W + b
  *   x: [N, K], W: [K, M], b: [M] (optional) → y: [N, M]
- * The i-k-j loop order streams through rows of W, which keeps the inner loop contiguous for both W and y.
+ * The multiply is gemm (cpu/gemm): WebAssembly SIMD for float32 where the runtime has it, a blocked JS loop
+ * otherwise, and a plain exact loop for float64 (the gradient checks), so every path computes the same sums.
  */
 export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
   const [N, K] = x.shape;
@@ -17,27 +19,14 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
     fail('bad-shape', `linear: bias ${formatShape(b.shape)} does not match output width ${M}`);
   }
   const y = zerosLike(x, [N, M]);
-  const xd = x.data;
-  const wd = W.data;
-  const yd = y.data;
-  for (let i = 0; i < N; i++) {
-    const yo = i * M;
-    if (b) yd.set(b.data, yo);
-    const xo = i * K;
-    for (let k = 0; k < K; k++) {
-      const a = xd[xo + k];
-      if (a === 0) continue;
-      const wo = k * M;
-      for (let j = 0; j < M; j++) yd[yo + j] += a * wd[wo + j];
-    }
-  }
+  gemm('nn', N, M, K, x.data, W.data, y.data, { bias: b?.data });
   return y;
 }
 
 /**
  * y = x · Wᵀ   (the tied unembedding: logits = ln_final(x) · W_Eᵀ)
  *   x: [N, K], W: [M, K] → y: [N, M]
- * Each output is a dot product of two contiguous rows, so no transpose is materialised.
+ * gemm reads W's rows directly as columns of Wᵀ, so no transpose is materialised.
  */
 export function linearTransposed(x: Tensor, W: Tensor): Tensor {
   const [N, K] = x.shape;
@@ -49,17 +38,7 @@ export function linearTransposed(x: Tensor, W: Tensor): Tensor {
     );
   }
   const y = zerosLike(x, [N, M]);
-  const xd = x.data;
-  const wd = W.data;
-  for (let i = 0; i < N; i++) {
-    const xo = i * K;
-    for (let j = 0; j < M; j++) {
-      const wo = j * K;
-      let s = 0;
-      for (let k = 0; k < K; k++) s += xd[xo + k] * wd[wo + k];
-      y.data[i * M + j] = s;
-    }
-  }
+  gemm('nt', N, M, K, x.data, W.data, y.data);
   return y;
 }
 
@@ -91,20 +70,9 @@ export function linearBackward(dy: Tensor, x: Tensor, W: Tensor): LinearGrads {
   const dx = zerosLike(x);
   const dW = zerosLike(x, [K, M]);
   const db = zerosLike(x, [M]);
-  for (let i = 0; i < N; i++) {
-    const dyo = i * M;
-    for (let j = 0; j < M; j++) db.data[j] += dy.data[dyo + j];
-    for (let k = 0; k < K; k++) {
-      const wo = k * M;
-      const a = x.data[i * K + k];
-      let s = 0;
-      for (let j = 0; j < M; j++) {
-        s += dy.data[dyo + j] * W.data[wo + j];
-        dW.data[wo + j] += a * dy.data[dyo + j];
-      }
-      dx.data[i * K + k] = s;
-    }
-  }
+  gemm('nt', N, K, M, dy.data, W.data, dx.data); // dx = dy · Wᵀ
+  gemm('tn', K, M, N, x.data, dy.data, dW.data); // dW = xᵀ · dy
+  for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) db.data[j] += dy.data[i * M + j]; // db = Σ_rows dy
   return { dx, dW, db };
 }
 
@@ -124,17 +92,7 @@ export function linearTransposedBackward(dy: Tensor, x: Tensor, W: Tensor): Omit
   }
   const dx = zerosLike(x);
   const dW = zerosLike(x, [M, K]);
-  for (let i = 0; i < N; i++) {
-    const xo = i * K;
-    for (let j = 0; j < M; j++) {
-      const g = dy.data[i * M + j];
-      if (g === 0) continue;
-      const wo = j * K;
-      for (let k = 0; k < K; k++) {
-        dx.data[xo + k] += g * W.data[wo + k];
-        dW.data[wo + k] += g * x.data[xo + k];
-      }
-    }
-  }
+  gemm('nn', N, K, M, dy.data, W.data, dx.data); // dx = dy · W
+  gemm('tn', M, K, N, dy.data, x.data, dW.data); // dW = dyᵀ · x
   return { dx, dW };
 }

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # `npm install`, not `npm ci`: npm 11 locks only this platform's optional packages (e.g. Biome's native binary)
+  # and `npm ci` then rejects its own lock file as out of sync.
+  npm install --no-audit --no-fund
 fi
 
 bash scripts/ensure-system-deps.sh

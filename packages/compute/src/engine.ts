@@ -1,6 +1,8 @@
 import type { GPTConfig } from './config';
 import type { GPTParams } from './params';
 import type { Tensor } from './tensor';
+import type { ModelTrainer } from './train/modelTrainer';
+import type { TrainerOptions } from './train/trainer';
 
 /**
  * The one interface both engines (cpu, webgpu) implement, so the app switches engines with one setting.
@@ -67,5 +69,11 @@ export interface Engine {
   createCache(): KVCache;
   /** A CPU copy of the current parameters (after training, the trained ones). */
   getParams(): Promise<GPTParams>;
+  /**
+   * A trainer for this engine's model that updates the engine's own parameters (so `run` sees the model being
+   * trained): the CPU `Trainer` or the `WebGpuModelTrainer`, one ModelTrainer API (train/modelTrainer.ts). Both
+   * built-in engines have it; it is optional so that wrappers and test fakes need not.
+   */
+  createTrainer?(options: TrainerOptions): ModelTrainer;
   dispose(): void;
 }

@@ -4,6 +4,8 @@ import type { Engine, RunOptions, RunResult } from '../engine';
 import { fail } from '../errors';
 import type { GPTParams } from '../params';
 import { cloneParams, flattenParams, paramsFromMap } from '../params';
+import type { TrainerOptions } from '../train/trainer';
+import { Trainer } from '../train/trainer';
 import { CpuKVCache } from './kvCache';
 import { forward } from './model';
 
@@ -41,6 +43,14 @@ export class CpuEngine implements Engine {
 
   async getParams(): Promise<GPTParams> {
     return cloneParams(this.config, this.live);
+  }
+
+  /**
+   * A trainer on the live parameters: `run` sees every update. (After `setParams` the trainer keeps training the
+   * parameters it was created with; create a new one.)
+   */
+  createTrainer(options: TrainerOptions): Trainer {
+    return new Trainer(this.config, this.live, options);
   }
 
   /** Nothing to release: the CPU engine holds only JavaScript arrays, which the garbage collector frees. */

@@ -6,6 +6,7 @@ export * from './gradcheck';
 export * from './gradients';
 export * from './grads';
 export * from './loss';
+export * from './modelTrainer';
 export * from './optim';
 export * from './schedule';
 export * from './trainer';

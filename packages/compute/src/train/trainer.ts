@@ -13,6 +13,8 @@ import { validateBatch } from './batch';
 import { clipGradNorm } from './clip';
 import type { SequenceRun } from './gradients';
 import { batchLoss, dLogits, forwardBatch } from './gradients';
+import type { ModelTrainer, TrainerCheckpoint } from './modelTrainer';
+import { trainLoop } from './modelTrainer';
 import type { InspectSpec, OptimizerConfig, OptimizerSnapshot, ParamUpdate } from './optim';
 import { Optimizer } from './optim';
 import type { LrSchedule } from './schedule';
@@ -29,6 +31,7 @@ import { learningRate, validateSchedule } from './schedule';
  *
  * `runStep()` does all four with minimal capture; `train(n)` repeats it with progress callbacks and cancellation.
  * The parameters are updated in place (share them with a CpuEngine to generate from the model being trained).
+ * This is the CPU implementation of ModelTrainer (./modelTrainer.ts); the WebGPU one runs whole steps only.
  *
  * Failure: a non-finite loss, gradient norm or updated weight throws GlassboxError('training-diverged') and leaves
  * the parameters and optimizer state exactly as they were before that step: the last good ones.
@@ -139,7 +142,10 @@ interface Pending {
   backward?: ModelBackward;
 }
 
-export class Trainer {
+export class Trainer implements ModelTrainer {
+  readonly kind = 'cpu' as const;
+  /** The CPU trainer can run a step one phase at a time. */
+  readonly supportsStepping = true as const;
   readonly config: GPTConfig;
   /** The live parameters (updated in place). */
   readonly params: GPTParams;
@@ -148,7 +154,7 @@ export class Trainer {
   completedSteps = 0;
   /** One record per completed step, for a loss curve. */
   readonly history: StepSummary[] = [];
-  private readonly options: TrainerOptions;
+  readonly options: TrainerOptions;
   private pending: Pending | undefined;
   private running = false;
 
@@ -276,39 +282,30 @@ export class Trainer {
    * Train for n steps. Resolves with stoppedBy 'aborted' (not an error: stopping is a normal user action) when the
    * signal fires; rejects with 'training-diverged' on a non-finite loss, leaving the last good weights.
    */
-  async train(n: number, { onProgress, signal, yieldEveryMs = 16 }: TrainOptions = {}): Promise<TrainSummary> {
-    if (!Number.isInteger(n) || n < 0) fail('bad-config', `train(n): n must be an integer >= 0, got ${n}`);
+  async train(n: number, options: TrainOptions = {}): Promise<TrainSummary> {
     if (this.running) fail('unsupported', 'this trainer is already running train()');
     this.running = true;
     this.pending = undefined;
-    const t0 = now();
-    let lastYield = t0;
-    let tokens = 0;
-    let done = 0;
-    let lastLoss = Number.NaN;
-    const summary = (stoppedBy: TrainSummary['stoppedBy']): TrainSummary => {
-      const elapsedMs = now() - t0;
-      return { steps: done, stoppedBy, lastLoss, elapsedMs, tokensPerSecond: rate(tokens, elapsedMs) };
-    };
     try {
-      while (done < n) {
-        if (signal?.aborted) return summary('aborted');
-        const s = this.runStep();
-        done += 1;
-        tokens += s.tokens;
-        lastLoss = s.loss;
-        const elapsedMs = now() - t0;
-        onProgress?.({ ...s, done, total: n, elapsedMs, tokensPerSecond: rate(tokens, elapsedMs) });
-        if (now() - lastYield >= yieldEveryMs) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          lastYield = now();
-        }
-      }
-      return summary(signal?.aborted && done < n ? 'aborted' : 'steps');
+      return await trainLoop(n, () => this.runStep(), options);
     } finally {
       this.running = false;
     }
   }
+
+  /** A copy of the current parameters (ModelTrainer's API; `params` is the live tree). */
+  async getParams(): Promise<GPTParams> {
+    return cloneParams(this.config, this.params);
+  }
+
+  /** Copies of the parameters and optimizer state at this step. */
+  async checkpoint(): Promise<TrainerCheckpoint> {
+    const s = this.snapshot();
+    return { step: this.completedSteps, params: s.params, optimizer: s.optimizer };
+  }
+
+  /** Nothing to free: the CPU trainer holds only JavaScript arrays. */
+  dispose(): void {}
 
   /** Forward the batch and make it the pending step (capturing what the backward needs, plus `capture`). */
   private start(given: Batch | undefined, capture: CaptureSpec): Pending {
@@ -352,18 +349,6 @@ export class Trainer {
     });
     this.optimizer.restore(s.optimizer);
   }
-}
-
-export function createTrainer(config: GPTConfig, params: GPTParams, options: TrainerOptions): Trainer {
-  return new Trainer(config, params, options);
-}
-
-function now(): number {
-  return performance.now();
-}
-
-function rate(tokens: number, ms: number): number {
-  return ms > 0 ? (tokens * 1000) / ms : 0;
 }
 
 /** One tensor per sequence → the tensor itself for B = 1, else stacked [B, …]. */

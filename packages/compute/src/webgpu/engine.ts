@@ -4,10 +4,13 @@ import type { Engine, RunOptions, RunResult } from '../engine';
 import { fail } from '../errors';
 import type { GPTParams } from '../params';
 import { flattenParams, paramsFromMap } from '../params';
+import type { TrainerOptions } from '../train/trainer';
 import { GpuContext } from './context';
 import type { AcquireOptions } from './device';
 import { GpuKVCache } from './kvCache';
 import { forwardGpu } from './model';
+import type { WebGpuModelTrainerOptions } from './modelTrainer';
+import { WebGpuModelTrainer } from './modelTrainer';
 import type { GpuParams } from './params';
 import { destroyParams, downloadParams, uploadParams } from './params';
 
@@ -27,7 +30,9 @@ export interface WebGpuEngineOptions extends AcquireOptions {
  * run (plus one per hook function, which needs its tensor on the CPU).
  *
  * If the device is lost (driver reset, GPU process crash, `dispose`), runs fail with GlassboxError('device-lost');
- * the caller's CPU copy of the parameters (or the last `getParams()`) is what a new engine is created from.
+ * the GPU's copy of the weights is gone with it. `lastParams` is the newest CPU copy the engine saw (the parameters
+ * it was created or last set with, the last `getParams()`, or a trainer's last checkpoint), and `fallbackToCpu(engine)`
+ * builds a CPU engine from it.
  */
 export class WebGpuEngine implements Engine {
   readonly kind = 'webgpu' as const;
@@ -35,12 +40,20 @@ export class WebGpuEngine implements Engine {
   readonly context: GpuContext;
   private params: GpuParams;
   private readonly ownsContext: boolean;
+  private known: GPTParams;
 
-  private constructor(config: GPTConfig, context: GpuContext, params: GpuParams, ownsContext: boolean) {
+  private constructor(
+    config: GPTConfig,
+    context: GpuContext,
+    params: GpuParams,
+    ownsContext: boolean,
+    cpuParams: GPTParams,
+  ) {
     this.config = config;
     this.context = context;
     this.params = params;
     this.ownsContext = ownsContext;
+    this.known = cpuParams;
   }
 
   /** Upload `params` to a device (acquired here unless `options.context` is given). Throws 'unsupported' if none. */
@@ -49,7 +62,8 @@ export class WebGpuEngine implements Engine {
     checkParams(cfg, params);
     const context = options.context ?? (await GpuContext.create(options));
     try {
-      return new WebGpuEngine(cfg, context, uploadParams(context, params), options.ownsContext ?? !options.context);
+      const owns = options.ownsContext ?? !options.context;
+      return new WebGpuEngine(cfg, context, uploadParams(context, params), owns, params);
     } catch (e) {
       if (!options.context) context.destroy();
       throw e;
@@ -70,9 +84,27 @@ export class WebGpuEngine implements Engine {
     return new GpuKVCache(this.context, this.config);
   }
 
-  /** A CPU (float32) copy of the current parameters, read back in one transfer. */
-  getParams(): Promise<GPTParams> {
-    return downloadParams(this.context, this.config, this.params);
+  /**
+   * A CPU (float32) copy of the current parameters, read back in one transfer. It also becomes `lastParams` (not
+   * copied again: clone it before editing it in place if the engine may still need it after a device loss).
+   */
+  async getParams(): Promise<GPTParams> {
+    const p = await downloadParams(this.context, this.config, this.params);
+    this.known = p;
+    return p;
+  }
+
+  /**
+   * The newest CPU copy of the parameters this engine has seen: the ones it was created or last set with, the last
+   * `getParams()`, or the last checkpoint of a trainer on it. What survives a lost device; no GPU work.
+   */
+  get lastParams(): GPTParams {
+    return this.known;
+  }
+
+  /** @internal A trainer's readback of this engine's parameters (so `lastParams` stays the newest). */
+  noteParams(params: GPTParams): void {
+    this.known = params;
   }
 
   /** Replace the parameters (a loaded checkpoint): uploads the new ones, then frees the old buffers. */
@@ -82,6 +114,15 @@ export class WebGpuEngine implements Engine {
     const old = this.params;
     this.params = uploadParams(this.context, params);
     destroyParams(old);
+    this.known = params;
+  }
+
+  /**
+   * A trainer for this engine's model (the same options as the CPU Trainer's, see WebGpuModelTrainer): it updates
+   * the parameters on the GPU in place, so `run` sees the model being trained. Dispose the trainer before the engine.
+   */
+  createTrainer(options: TrainerOptions & WebGpuModelTrainerOptions): WebGpuModelTrainer {
+    return new WebGpuModelTrainer(this, options);
   }
 
   dispose(): void {

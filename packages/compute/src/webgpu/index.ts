@@ -12,7 +12,15 @@ export { acquireGpuDevice, USED_LIMITS } from './device';
 export type { WebGpuEngineOptions } from './engine';
 export { createWebGpuEngine, WebGpuEngine } from './engine';
 export { GpuKVCache } from './kvCache';
-export type { EngineSelection, SelectEngineOptions } from './select';
-export { selectEngine } from './select';
+export type { GpuStepSummary, WebGpuModelTrainerOptions } from './modelTrainer';
+export { WebGpuModelTrainer } from './modelTrainer';
+export type {
+  CpuFallback,
+  CpuTrainerFallback,
+  CreateTrainerOptions,
+  EngineSelection,
+  SelectEngineOptions,
+} from './select';
+export { createTrainer, fallbackToCpu, fallbackTrainerToCpu, selectEngine } from './select';
 export type { GpuStepOptions, GpuStepResult, GpuTrainerOptions } from './trainer';
 export { WebGpuTrainer } from './trainer';

@@ -1,12 +1,13 @@
 import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
 import { HookPoints } from '../hookPoints';
-import { paramSpecs } from '../params';
+import type { GPTParams } from '../params';
+import { paramSpecs, paramsFromMap } from '../params';
 import type { Tensor } from '../tensor';
 import { stack, tensor } from '../tensor';
 import type { Batch } from '../train/batch';
 import { validateBatch } from '../train/batch';
-import type { OptimizerConfig } from '../train/optim';
+import type { OptimizerConfig, OptimizerSnapshot } from '../train/optim';
 import { backwardReads, recordSequenceBackward } from './backward';
 import type { GpuTensor } from './context';
 import type { WebGpuEngine } from './engine';
@@ -14,6 +15,7 @@ import { adamw } from './kernels/adamw.wgsl';
 import { clipApply } from './kernels/clipApply.wgsl';
 import { clipScale } from './kernels/clipScale.wgsl';
 import { crossEntropy } from './kernels/crossEntropy.wgsl';
+import { flagNonFinite } from './kernels/flagNonFinite.wgsl';
 import { sgd } from './kernels/sgd.wgsl';
 import { sumSquares, sumSquaresChunks } from './kernels/sumSquares.wgsl';
 import { checkActivationsFit, Pass } from './model';
@@ -30,8 +32,14 @@ import { Recorder } from './scheduler';
  *
  * all recorded into ONE command encoder and followed by ONE readback (the per-position losses, the norm and clip
  * factor, and whatever gradients were asked for). The clip factor never visits the CPU: the update kernels read it
- * from a GPU buffer, and skip the update when the norm is not finite, so a diverged step leaves the weights and the
- * optimizer moments untouched and is reported as GlassboxError('training-diverged').
+ * from a GPU buffer. Divergence is decided on the GPU too, with the CPU trainer's three rules: a non-finite loss
+ * (flagNonFinite), a non-finite gradient norm (clipScale), or an update that would make a weight non-finite (the
+ * optimizer kernels' check mode, run over every parameter before any is written). Any of them and the apply kernels
+ * write nothing, so the weights and optimizer moments stay as they were, and the step is reported as
+ * GlassboxError('training-diverged') naming the cause like the CPU trainer does.
+ *
+ * This is the low-level step (you choose the batch and learning rate); WebGpuModelTrainer (./modelTrainer.ts) adds
+ * the data source, schedule, train(n) and checkpoints on top, as the CPU Trainer does.
  */
 
 export interface GpuTrainerOptions {
@@ -62,6 +70,10 @@ export interface GpuStepResult {
   lr: number;
   grads: Trace;
 }
+
+/** status[3] codes: why the update was withheld (0: it was not). */
+const LOSS_NOT_FINITE = 1;
+const FIRST_PARAM = 2;
 
 type AdamConfig = { kind: 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number };
 type SgdConfig = { kind: 'sgd'; momentum: number; weightDecay: number };
@@ -119,6 +131,7 @@ export class WebGpuTrainer {
     for (const [, g] of gradList) rec.clear(g);
 
     const lossReads: Readback[] = [];
+    const lossBufs: GpuTensor[] = [];
     const actReads: Map<string, Readback>[] = [];
     const passes: Pass[] = [];
     const temps: GpuTensor[] = [];
@@ -134,6 +147,7 @@ export class WebGpuTrainer {
         rec.upload(targets, Uint32Array.from(batch.targets[b]));
         crossEntropy(rec, { logits, targets, N: B * T, loss, dlogits });
         lossReads.push(rec.read(loss));
+        lossBufs.push(loss);
         const reads = new Map<string, Readback>();
         actReads.push(reads);
         recordSequenceBackward({
@@ -160,23 +174,32 @@ export class WebGpuTrainer {
         sumSquares(rec, g, this.partials, offset);
         offset += sumSquaresChunks(size(g));
       }
-      clipScale(rec, this.partials, this.clipNorm, this.status);
+      clipScale(rec, this.partials, this.clipNorm, this.status); // status = [norm, scale, ok, 0]
+      for (const l of lossBufs) flagNonFinite(rec, l, this.status, LOSS_NOT_FINITE);
       for (const [, g] of gradList) clipApply(rec, g, this.status);
       const t = this.t + 1;
-      this.recordUpdate(rec, lr, t);
+      this.recordUpdate(rec, lr, t, true);
+      this.recordUpdate(rec, lr, t, false);
       const statusRead = rec.read(this.status);
       await rec.flush();
 
-      const [norm, scale, ok] = statusRead.tensor.data;
+      const [norm, scale, ok, why] = statusRead.tensor.data;
       const perSeq = lossReads.map((r) => r.tensor);
       let sum = 0;
       for (const l of perSeq) for (const x of l.data) sum += x;
       const loss = sum / (B * T);
-      if (!ok || !Number.isFinite(loss)) {
-        // The update kernels skipped (status ok = 0): weights and moments are as they were before this step.
+      if (!ok || why !== 0 || !Number.isFinite(loss)) {
+        // The apply kernels wrote nothing: weights and moments are as they were before this step.
+        const cause =
+          why === LOSS_NOT_FINITE || !Number.isFinite(loss)
+            ? `the loss is ${loss}`
+            : !ok
+              ? `the gradient norm is ${norm}`
+              : `the update made ${gradList[why - FIRST_PARAM]?.[0] ?? 'a parameter'} non-finite (learning rate ${lr} too large?)`;
         fail(
           'training-diverged',
-          `training diverged at step ${this.t}: loss ${loss}, gradient norm ${norm}; weights unchanged`,
+          `training diverged at step ${this.t}: ${cause}. The parameters are left as they were before this step ` +
+            '(the last good ones); lower the learning rate or clip the gradients.',
         );
       }
       this.t = t;
@@ -194,14 +217,18 @@ export class WebGpuTrainer {
     }
   }
 
-  /** The optimizer kernels for every parameter; matrices get weight decay (train/optim.ts's rule). */
-  private recordUpdate(rec: Recorder, lr: number, t: number): void {
+  /**
+   * The optimizer kernels for every parameter; matrices get weight decay (train/optim.ts's rule). `check`: flag a
+   * would-be non-finite result with FIRST_PARAM + the parameter's index instead of writing.
+   */
+  private recordUpdate(rec: Recorder, lr: number, t: number, check: boolean): void {
     const kinds = paramSpecs(this.engine.config).map((s) => s.kind);
     const params = flattenGpuParams(this.engine.gpuParams);
     const grads = flattenGpuParams(this.grads);
     const slots = this.moments.map(flattenGpuParams);
     const o = this.optimizer;
     params.forEach(([, param], i) => {
+      const code = check ? FIRST_PARAM + i : undefined;
       const lambda = kinds[i] === 'matrix' ? o.weightDecay : 0;
       const grad = grads[i][1];
       if (o.kind === 'adamw') {
@@ -220,11 +247,35 @@ export class WebGpuTrainer {
           c1,
           c2,
           lambda,
+          check: code,
         });
       } else {
-        sgd(rec, { param, grad, buf: slots[0][i][1], status: this.status, lr, momentum: o.momentum, lambda });
+        const buf = slots[0][i][1];
+        sgd(rec, { param, grad, buf, status: this.status, lr, momentum: o.momentum, lambda, check: code });
       }
     });
+  }
+
+  /**
+   * The engine's parameters and the optimizer state, read back in one transfer: the CPU Trainer's
+   * `optimizer.restore()` takes `optimizer` as it is (AdamW's m and v, or SGD's momentum buffer as m).
+   */
+  async readState(): Promise<{ params: GPTParams; optimizer: OptimizerSnapshot }> {
+    const { engine } = this;
+    engine.context.checkAlive();
+    const rec = new Recorder(engine.context);
+    const params = flattenGpuParams(engine.gpuParams).map(([name, t]) => [name, rec.read(t)] as const);
+    const slots = this.moments.map((tree) => flattenGpuParams(tree).map(([, t]) => rec.read(t)));
+    await rec.flush();
+    const data = (r: Readback) => r.tensor.data;
+    return {
+      params: paramsFromMap(engine.config, new Map(params.map(([name, r]) => [name, r.tensor]))),
+      optimizer: {
+        t: this.t,
+        m: slots[0].map(data),
+        v: this.optimizer.kind === 'adamw' ? slots[1].map(data) : slots[0].map(() => undefined),
+      },
+    };
   }
 
   /** Free the gradient and optimizer buffers. */

@@ -26,6 +26,10 @@ export const FLAT_GROUP = '(wg.y * nwg.x + wg.x)';
 export const FLAT_BUILTINS =
   '@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32';
 
+/** WGSL `finite(x)`: false for ±Inf and NaN (an all-ones exponent). Testing the bits survives fast-math folding. */
+export const FINITE_WGSL = /* wgsl */ `
+fn finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }`;
+
 /** Throws bad-shape unless `t` has exactly `shape`: kernels trust their uniforms, so shapes are checked here. */
 export function expectShape(t: { shape: readonly number[] }, shape: readonly number[], what: string): void {
   if (!sameShape(t.shape, shape))

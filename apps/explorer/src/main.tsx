@@ -3,12 +3,14 @@ import '@glassbox/views/views.css';
 import './app.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { installDebugHooks } from './debug';
+import { Shell } from './lab/Shell';
 
+installDebugHooks(window.location.search);
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <Shell />
   </StrictMode>,
 );

@@ -1,7 +1,10 @@
-import { createExplorerStores, defaultCatalog } from '@glassbox/store';
+import { browserHubEnvironment, createExplorerStores, defaultCatalog } from '@glassbox/store';
 
-/** The app's one set of stores: the shipped models first, the untrained model last. */
-export const stores = createExplorerStores({ catalog: defaultCatalog() });
+/**
+ * The app's one set of stores: the shipped models first, the untrained model last; Hugging Face downloads go
+ * through the page's fetch and are kept in Cache Storage.
+ */
+export const stores = createExplorerStores({ catalog: defaultCatalog(), hub: browserHubEnvironment() });
 export const { session, stepper, selection, sampling } = stores;
 
 /**

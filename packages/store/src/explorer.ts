@@ -1,12 +1,16 @@
-import type { Engine, EngineKind, HookFn, Tensor, Trace } from '@glassbox/compute';
+import type { Engine, EngineKind, HookFn, KVCache, Tensor, Trace } from '@glassbox/compute';
 import { clone } from '@glassbox/compute';
 import type { Token } from '@glassbox/tokenizers';
 import { loadGpt2Tokenizer } from '@glassbox/tokenizers';
 import type { StoreApi } from './createStore';
 import { createStore } from './createStore';
 import { rowOf } from './derived';
-import type { EnginePreference, EngineSelector } from './engineChoice';
+import { isDeviceLost, watchDeviceLoss } from './deviceLoss';
+import type { EngineChoice, EnginePreference, EngineSelector } from './engineChoice';
 import { engineSelector } from './engineChoice';
+import type { HubEnvironment, HubProgress } from './hub';
+import { HUB_ID_PREFIX, hubRefFromModelId } from './hub';
+import { appendDecodeTrace } from './kvTrace';
 import type { LoadedModel, ModelEntry, ModelSource } from './modelSource';
 import { loadModelSource } from './modelSource';
 import type { Sampling, SamplingErrors, SamplingField } from './sampling';
@@ -20,6 +24,20 @@ import { DEFAULT_URL_STATE, fitToModel, MAX_PROMPT_LENGTH, parseUrlState } from 
 // Session: the model, its engine, the prompt and the trace of the last forward pass.
 
 export type SessionStatus = 'empty' | 'loading' | 'running' | 'ready' | 'error';
+
+/** How the trace on screen was computed. */
+export interface LastPass {
+  /** 'full': every position of the prompt in one pass; 'decode': one new token against the KV cache. */
+  kind: 'full' | 'decode';
+  /** Positions the engine processed in that call (T), and positions attended over (S = cached before + T). */
+  positions: number;
+  attended: number;
+  ms: number;
+  /** The first position whose rows came from decode steps (null after a full pass). */
+  decodedFrom: number | null;
+  /** Why an append ran the whole pass instead of decoding, when it did. */
+  note?: string;
+}
 
 /** "What if": an ablation applied through an intervention hook. */
 export type Intervention =
@@ -59,13 +77,21 @@ export interface SessionState {
   /** GPT-2's tokenization of the same prompt, for comparison (null until asked for). */
   gpt2Tokens: Token[] | null;
   gpt2Wanted: boolean;
+  /** The engine's KV cache: keys and values of every position of `tokens` (null when it must be rebuilt). */
+  kvCache: KVCache | null;
+  lastPass: LastPass | null;
+  /** The file a Hugging Face load is reading now (null when none). */
+  download: HubProgress | null;
 
-  loadModel(source: ModelSource): Promise<void>;
+  /** Load a model; resolves true when it became the session's model. */
+  loadModel(source: ModelSource): Promise<boolean>;
+  /** Stop a Hugging Face download in progress. */
+  cancelLoad(): void;
   /** Switch engines for the loaded model (the trace is recomputed). */
   setEnginePreference(preference: EnginePreference): Promise<void>;
   setPrompt(prompt: string): void;
   run(): Promise<void>;
-  /** Append the decoded token to the prompt and run again. */
+  /** Append the sampled token to the prompt and decode it with the KV cache (a full pass when it cannot). */
   appendToken(id: number): Promise<void>;
   setIntervention(intervention: Intervention | null): Promise<void>;
   showGpt2Comparison(): Promise<void>;
@@ -122,6 +148,8 @@ export interface ExplorerOptions {
   /** The engine for a preference; compute's selectEngine by default (tests may pass a fake-free CPU-only one). */
   selectEngine?: (preference: EnginePreference) => EngineSelector;
   now?: () => number;
+  /** fetch, cache and device budget for Hugging Face downloads (tests pass a fake hub); the page's own by default. */
+  hub?: HubEnvironment;
 }
 
 function message(e: unknown): string {
@@ -158,6 +186,76 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
   const selectEngine = options.selectEngine ?? engineSelector;
   const now = options.now ?? (() => performance.now());
   let runCounter = 0;
+  let loadAbort: AbortController | null = null;
+  /** Engines this store replaced: their device going away is expected, not a loss to recover from. */
+  const retired = new WeakSet<Engine>();
+  /** One recovery per lost engine, however many runs notice the loss. */
+  const recovering = new Map<Engine, Promise<void>>();
+
+  function disposeCache(cache: KVCache | null): void {
+    (cache as { dispose?: () => void } | null)?.dispose?.();
+  }
+
+  function retire(engine: Engine | null, cache: KVCache | null): void {
+    disposeCache(cache);
+    if (!engine) return;
+    retired.add(engine);
+    engine.dispose();
+  }
+
+  /** The session's fields for a new engine, watched for device loss. */
+  function adopt(choice: EngineChoice): Pick<SessionState, 'engine' | 'engineKind' | 'engineReason' | 'kvCache'> {
+    watchDeviceLoss(choice.engine, (why) => {
+      if (!retired.has(choice.engine)) void recoverFromDeviceLoss(choice.engine, why);
+    });
+    return { engine: choice.engine, engineKind: choice.kind, engineReason: choice.reason, kvCache: null };
+  }
+
+  /**
+   * The WebGPU device behind `lost` is gone: the CPU engine takes over with the model's parameters. The prompt, the
+   * trace on screen and the view stay; the KV cache lived on the GPU, so the next append runs a full pass.
+   */
+  function recoverFromDeviceLoss(lost: Engine, why: string): Promise<void> {
+    let p = recovering.get(lost);
+    if (!p) {
+      p = (async () => {
+        const { engine, model } = session.getState();
+        if (engine !== lost || !model) return;
+        retired.add(lost);
+        const choice = await selectEngine('cpu')(model.config, model.params);
+        if (session.getState().engine !== lost) {
+          choice.engine.dispose();
+          return;
+        }
+        session.setState({
+          ...adopt(choice),
+          engineReason: `Running on the CPU reference engine: the WebGPU device was lost (${why}).`,
+          notices: [
+            ...session.getState().notices,
+            `The WebGPU device was lost (${why}). Glassbox switched to the CPU engine and kept your prompt and view.`,
+          ],
+        });
+        lost.dispose();
+      })();
+      recovering.set(lost, p);
+    }
+    return p;
+  }
+
+  /** Run `fn` on the session's engine; if its device is lost, recover on the CPU and run `fn` there once. */
+  async function onEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+    const engine = session.getState().engine;
+    if (!engine) throw new Error('no engine is loaded');
+    try {
+      return await fn(engine);
+    } catch (e) {
+      if (!isDeviceLost(e)) throw e;
+      await recoverFromDeviceLoss(engine, message(e));
+      const next = session.getState().engine;
+      if (!next || next === engine) throw e;
+      return fn(next);
+    }
+  }
 
   const sampling = createStore<SamplingState>((set) => ({
     ...DEFAULT_SAMPLING,
@@ -232,9 +330,11 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
       session.setState({ interventionResult: null });
       return;
     }
-    const result = await engine.run(
-      tokens.map((t) => t.id),
-      { capture: ['hook_logits'], hooks: interventionHooks(intervention) },
+    const result = await onEngine((e) =>
+      e.run(
+        tokens.map((t) => t.id),
+        { capture: ['hook_logits'], hooks: interventionHooks(intervention) },
+      ),
     );
     if (runId !== runCounter) return;
     const position = tokens.length - 1;
@@ -268,29 +368,46 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
     interventionResult: null,
     gpt2Tokens: null,
     gpt2Wanted: false,
+    kvCache: null,
+    lastPass: null,
+    download: null,
 
     async loadModel(source) {
       const runId = ++runCounter;
-      set({ status: 'loading', error: null });
+      loadAbort?.abort();
+      const abort = new AbortController();
+      loadAbort = abort;
+      set({ status: 'loading', error: null, download: null });
       try {
-        const model = await loadModelSource(source, get().catalog);
-        const choice = await selectEngine(get().enginePreference)(model.config, model.params);
+        const model = await loadModelSource(source, get().catalog, {
+          hub: options.hub,
+          signal: abort.signal,
+          onProgress: (download) => {
+            if (runId === runCounter) set({ download });
+          },
+        });
+        const preference = get().enginePreference;
+        const choice = await selectEngine(preference)(model.config, model.params);
         if (runId !== runCounter) {
           choice.engine.dispose();
-          return;
+          return false;
         }
-        get().engine?.dispose();
+        const notices = [...get().notices, ...model.warnings];
+        // A downloaded model may be too big for WebGPU's buffer limits ('device-limit'): say so, not only in the badge.
+        if (source.kind === 'huggingface' && preference === 'auto' && choice.kind === 'cpu')
+          notices.push(choice.reason);
+        retire(get().engine, get().kvCache);
         set({
           model,
-          engine: choice.engine,
-          engineKind: choice.kind,
-          engineReason: choice.reason,
+          ...adopt(choice),
           trace: null,
           tokens: [],
+          lastPass: null,
           intervention: null,
           interventionResult: null,
           status: 'ready',
-          notices: [...get().notices, ...model.warnings],
+          download: null,
+          notices,
         });
         stepper.setState({ steps: buildSteps(model.config) });
         const sel = selection.getState();
@@ -298,15 +415,23 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
           layer: Math.min(sel.layer, model.config.n_layer - 1),
           head: Math.min(sel.head, model.config.n_head - 1),
         });
+        return true;
       } catch (e) {
-        if (runId !== runCounter) return;
-        set({ status: 'error', error: `Could not load the model: ${message(e)}` });
+        if (runId !== runCounter) return false;
+        set({ status: 'error', error: `Could not load the model: ${message(e)}`, download: null });
+        return false;
+      } finally {
+        if (loadAbort === abort) loadAbort = null;
       }
+    },
+
+    cancelLoad() {
+      loadAbort?.abort();
     },
 
     async setEnginePreference(preference) {
       set({ enginePreference: preference });
-      const { model, engine } = get();
+      const { model } = get();
       if (!model) return;
       const runId = ++runCounter;
       const choice = await selectEngine(preference)(model.config, model.params);
@@ -314,8 +439,8 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
         choice.engine.dispose();
         return;
       }
-      engine?.dispose();
-      set({ engine: choice.engine, engineKind: choice.kind, engineReason: choice.reason });
+      retire(get().engine, get().kvCache);
+      set(adopt(choice));
       await get().run();
     },
 
@@ -351,13 +476,32 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
       set({ status: 'running', error: null });
       try {
         const t0 = now();
-        const result = await engine.run(
-          tokens.map((t) => t.id),
-          { capture: 'all' },
-        );
+        const ids = tokens.map((t) => t.id);
+        // The full pass also fills a fresh KV cache, so "append and run again" can decode just the new token.
+        const { result, cache } = await onEngine(async (e) => {
+          const cache = e.createCache();
+          try {
+            return { result: await e.run(ids, { capture: 'all', cache }), cache };
+          } catch (err) {
+            disposeCache(cache);
+            throw err;
+          }
+        });
         const runMs = now() - t0;
-        if (runId !== runCounter) return;
-        set({ status: 'ready', tokens, trace: result.trace, runMs });
+        if (runId !== runCounter) {
+          disposeCache(cache);
+          return;
+        }
+        const old = get().kvCache;
+        set({
+          status: 'ready',
+          tokens,
+          trace: result.trace,
+          runMs,
+          kvCache: cache,
+          lastPass: { kind: 'full', positions: ids.length, attended: ids.length, ms: runMs, decodedFrom: null },
+        });
+        if (old !== cache) disposeCache(old);
         const sel = selection.getState();
         if (sel.token !== null && sel.token >= tokens.length - 1) selection.setState({ token: null });
         await Promise.all([runIntervention(runId), refreshGpt2(runId)]);
@@ -368,15 +512,73 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
     },
 
     async appendToken(id) {
-      const { model, tokens, prompt } = get();
-      if (!model) return;
+      const { model, tokens, prompt, engine, kvCache, trace, lastPass } = get();
+      if (!model || !engine) return;
       // What decoding adds for the new token, separator included (a word tokenizer joins words with a space).
       const ids = tokens.map((t) => t.id);
       const before = model.tokenizer.decode(ids);
       const after = model.tokenizer.decode([...ids, id]);
       const added = after.startsWith(before) ? after.slice(before.length) : model.tokenizer.decode([id]);
       get().setPrompt(prompt + added);
-      await get().run();
+      const next = get().prompt;
+
+      // Decoding reuses the cached keys and values only if the new text is the old tokens plus exactly this one.
+      let grown: Token[] | null = null;
+      try {
+        grown = model.tokenizer.tokenize(next);
+      } catch {
+        // run() below reports it
+      }
+      const obstacle = decodeObstacle();
+      function decodeObstacle(): string | null {
+        if (!grown) return 'the new text could not be tokenized';
+        if (!kvCache || !trace) return 'there was no KV cache to extend';
+        if (kvCache.length !== tokens.length) return 'the KV cache did not match the prompt';
+        if (next !== prompt + added) return 'the prompt reached its length limit';
+        if (tokens.length + 1 > (model?.config.n_positions ?? 0)) return 'the context window is full';
+        const same = grown.length === tokens.length + 1 && grown[tokens.length].id === id;
+        if (!same || tokens.some((t, i) => grown?.[i].id !== t.id)) {
+          return 'the new text splits into different tokens than the old ones plus the new one';
+        }
+        return null;
+      }
+      if (obstacle || !grown || !kvCache || !trace) {
+        await get().run();
+        const pass = get().lastPass;
+        if (pass && get().status === 'ready') set({ lastPass: { ...pass, note: obstacle ?? undefined } });
+        return;
+      }
+
+      const runId = ++runCounter;
+      set({ status: 'running', error: null });
+      try {
+        const t0 = now();
+        const result = await engine.run([id], { capture: 'all', cache: kvCache });
+        const ms = now() - t0;
+        if (runId !== runCounter) return; // the cache moved on; the next append sees the mismatch and runs a full pass
+        set({
+          status: 'ready',
+          tokens: grown,
+          trace: appendDecodeTrace(trace, result.trace),
+          runMs: ms,
+          lastPass: {
+            kind: 'decode',
+            positions: 1,
+            attended: kvCache.length,
+            ms,
+            decodedFrom: lastPass?.decodedFrom ?? tokens.length,
+          },
+        });
+        await Promise.all([runIntervention(runId), refreshGpt2(runId)]);
+      } catch (e) {
+        if (runId !== runCounter) return;
+        if (isDeviceLost(e)) {
+          await recoverFromDeviceLoss(engine, message(e));
+          await get().run();
+          return;
+        }
+        set({ status: 'error', error: `The forward pass failed: ${message(e)}`, trace: null });
+      }
     },
 
     async setIntervention(intervention) {
@@ -422,8 +624,9 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
     const notices = [...parsed.notices];
     let state = parsed.state;
     const catalog = session.getState().catalog;
+    const hubRef = state.model.startsWith(HUB_ID_PREFIX) ? hubRefFromModelId(state.model) : null;
     let entry = catalog.find((m) => m.id === state.model);
-    if (state.model && !entry) {
+    if (state.model && !entry && !hubRef) {
       notices.push(`There is no model called "${state.model}"; opened ${catalog[0]?.label ?? 'the default'}.`);
     }
     entry ??= catalog[0];
@@ -432,7 +635,16 @@ export function createExplorerStores(options: ExplorerOptions): ExplorerStores {
       return;
     }
     session.setState({ enginePreference: state.engine });
-    await session.getState().loadModel({ kind: 'catalog', id: entry.id });
+    // A link to a Hugging Face model downloads it (from the browser's cache after the first time).
+    let loaded = false;
+    if (hubRef) {
+      loaded = await session.getState().loadModel({ kind: 'huggingface', repo: `${hubRef.repo}@${hubRef.revision}` });
+      if (!loaded) {
+        notices.push(`${session.getState().error ?? 'The link’s model could not be loaded.'} Opened ${entry.label}.`);
+        session.setState({ error: null });
+      }
+    }
+    if (!loaded) await session.getState().loadModel({ kind: 'catalog', id: entry.id });
     const model = session.getState().model;
     if (!model) {
       session.getState().addNotices(notices);

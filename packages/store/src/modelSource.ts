@@ -3,13 +3,16 @@ import { GlassboxError, initParams, loadCheckpoint, validateConfig } from '@glas
 import { defaultModel, loadShippedModel, SHIPPED_MODELS } from '@glassbox/models';
 import type { Tokenizer } from '@glassbox/tokenizers';
 import { CharTokenizer, loadGpt2Tokenizer, tokenizerFromJSON } from '@glassbox/tokenizers';
+import type { HubEnvironment, LoadHubOptions } from './hub';
+import { browserHubEnvironment, loadHubModel, parseHubRef } from './hub';
 
 /**
  * Where a model comes from. The app asks for a model by source; everything after loading (engine, trace, views) is
  * the same whichever it was.
  *   catalog      a model the app knows by id: the shipped checkpoints, and the untrained fallback
  *   files        a checkpoint chosen from disk: model.safetensors + config.json (+ a Glassbox tokenizer.json)
- *   huggingface  a GPT-2 repository on the Hugging Face hub (not built yet: refused with a clear message)
+ *   huggingface  a GPT-2 repository on the Hugging Face hub (`gpt2`, `owner/name`, `owner/name@revision`), downloaded
+ *                on request with progress and cached (hub.ts)
  */
 export type ModelSource =
   | { kind: 'catalog'; id: string }
@@ -201,7 +204,16 @@ export async function loadLocalModel(files: LocalModelFiles): Promise<LoadedMode
   };
 }
 
-export async function loadModelSource(source: ModelSource, catalog: readonly ModelEntry[]): Promise<LoadedModel> {
+export interface LoadSourceOptions extends LoadHubOptions {
+  /** fetch, cache and device budget for hub downloads; the page's own by default. */
+  hub?: HubEnvironment;
+}
+
+export async function loadModelSource(
+  source: ModelSource,
+  catalog: readonly ModelEntry[],
+  options: LoadSourceOptions = {},
+): Promise<LoadedModel> {
   switch (source.kind) {
     case 'catalog': {
       const entry = catalog.find((m) => m.id === source.id);
@@ -211,10 +223,6 @@ export async function loadModelSource(source: ModelSource, catalog: readonly Mod
     case 'files':
       return loadLocalModel(source.files);
     case 'huggingface':
-      throw new GlassboxError(
-        'unsupported',
-        `loading "${source.repo}" from the Hugging Face hub is not built yet: download its model.safetensors and ` +
-          'config.json and open them as local files',
-      );
+      return loadHubModel(parseHubRef(source.repo), options.hub ?? browserHubEnvironment(), options);
   }
 }

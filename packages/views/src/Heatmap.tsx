@@ -26,6 +26,8 @@ export interface HeatmapProps {
   onSelectRow?: (row: number) => void;
   /** Columns [from, to) to outline, e.g. the selected head's slice of the concatenated heads. */
   highlightCols?: [number, number] | null;
+  /** A row to mark as new (the newest position of the KV cache): dashed outline, "new" after its label. */
+  highlightRow?: number | null;
   maxWidth?: number;
   maxHeight?: number;
   /** Wider tensors (a [T, V] logits matrix) are shown this many columns at a time. */
@@ -64,6 +66,7 @@ export function Heatmap({
   selectedRow = null,
   onSelectRow,
   highlightCols = null,
+  highlightRow = null,
   maxWidth = 640,
   maxHeight = 360,
   pageSize = 512,
@@ -137,6 +140,17 @@ export function Heatmap({
         ctx.setLineDash([]);
       }
     }
+    if (highlightRow !== null && highlightRow < rows) {
+      const y = highlightRow * cellHeight;
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 4;
+      ctx.strokeRect(2, y + 2, width - 4, cellHeight - 4);
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = 2;
+      ctx.setLineDash([6, 3]);
+      ctx.strokeRect(2, y + 2, width - 4, cellHeight - 4);
+      ctx.setLineDash([]);
+    }
     if (selectedRow !== null && selectedRow < rows) {
       ctx.strokeStyle = '#000';
       ctx.strokeRect(1, selectedRow * cellHeight + 1, width - 2, cellHeight - 2);
@@ -151,7 +165,19 @@ export function Heatmap({
       ctx.lineWidth = 1.5;
       ctx.strokeRect(x - 1, y - 1, cellWidth + 2, cellHeight + 2);
     }
-  }, [cursor, selectedRow, highlightCols, colStart, visibleCols, rows, width, height, cellWidth, cellHeight]);
+  }, [
+    cursor,
+    selectedRow,
+    highlightCols,
+    highlightRow,
+    colStart,
+    visibleCols,
+    rows,
+    width,
+    height,
+    cellWidth,
+    cellHeight,
+  ]);
 
   const describeCell = (c: Cursor) => {
     const v = valueAt(matrix, c.row, c.col);
@@ -251,9 +277,9 @@ export function Heatmap({
               <div
                 // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions
                 key={r}
-                className={r === selectedRow ? 'gb-rowlabel gb-selected' : 'gb-rowlabel'}
+                className={`gb-rowlabel${r === selectedRow ? ' gb-selected' : ''}${r === highlightRow ? ' gb-new-row' : ''}`}
                 style={{ height: cellHeight, lineHeight: `${cellHeight}px` }}
-                title={`${rowName} ${r}`}
+                title={`${rowName} ${r}${r === highlightRow ? ' (new)' : ''}`}
                 onClick={onSelectRow ? () => onSelectRow(r) : undefined}
               >
                 {label}

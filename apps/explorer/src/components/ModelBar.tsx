@@ -1,3 +1,5 @@
+import { formatBytes } from '@glassbox/store';
+import type { Tokenizer } from '@glassbox/tokenizers';
 import type { ChangeEvent, FormEvent } from 'react';
 import { useState } from 'react';
 import { session, useStore } from '../stores';
@@ -47,7 +49,13 @@ export function ModelBar({ onModelChanged }: { onModelChanged: () => void }) {
   const loadHub = async (e: FormEvent) => {
     e.preventDefault();
     if (!repo.trim()) return;
-    await session.getState().loadModel({ kind: 'huggingface', repo: repo.trim() });
+    const before = session.getState().prompt;
+    if (!(await session.getState().loadModel({ kind: 'huggingface', repo: repo.trim() }))) return;
+    // Keep the prompt when the new model can read it (the same text on another model), else its example.
+    const m = session.getState().model;
+    if (m && !tokenizes(m.tokenizer, before)) session.getState().setPrompt(m.examplePrompt);
+    await session.getState().run();
+    onModelChanged();
   };
 
   const inCatalog = model !== null && catalog.some((m) => m.id === model.id);
@@ -74,11 +82,23 @@ export function ModelBar({ onModelChanged }: { onModelChanged: () => void }) {
         <input type="file" multiple accept=".safetensors,.json" onChange={openFiles} />
       </label>
       <form onSubmit={loadHub} className="hub-form">
-        <label>
-          Hugging Face id <input value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="gpt2" size={10} />
+        <label title="A GPT-2 repository on the Hugging Face hub, e.g. gpt2 or owner/name@revision. It is downloaded by your browser (GPT-2 small: 548 MB) and cached for next time.">
+          Hugging Face GPT-2{' '}
+          <input
+            value={repo}
+            onChange={(e) => setRepo(e.target.value)}
+            placeholder="gpt2"
+            size={14}
+            maxLength={200}
+            spellCheck={false}
+            data-testid="hub-repo"
+          />
         </label>
-        <button type="submit">Load</button>
+        <button type="submit" disabled={status === 'loading'} data-testid="hub-load">
+          Download
+        </button>
       </form>
+      <DownloadProgress />
       {model && !model.trained && (
         <span className="badge badge-warn" data-testid="untrained-badge">
           untrained (random weights): predictions are noise
@@ -89,6 +109,34 @@ export function ModelBar({ onModelChanged }: { onModelChanged: () => void }) {
           engine: {engineKind === 'cpu' ? 'CPU' : 'WebGPU'} — {engineReason}
         </span>
       )}
+    </div>
+  );
+}
+
+function tokenizes(tokenizer: Tokenizer, text: string): boolean {
+  try {
+    return tokenizer.encode(text).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes read so far for the file a Hugging Face load is fetching, with a way to stop it. */
+function DownloadProgress() {
+  const d = useStore(session, (s) => s.download);
+  const status = useStore(session, (s) => s.status);
+  if (!d || status !== 'loading') return null;
+  const total = d.total ?? undefined;
+  return (
+    <div className="download" role="status" data-testid="download-progress" data-loaded={d.loaded} data-total={total}>
+      <progress value={total === undefined ? undefined : d.loaded} max={total} />{' '}
+      <span data-testid="download-text">
+        {d.fromCache ? 'Read from this browser’s cache' : 'Downloading'} {d.repo} / {d.file}: {formatBytes(d.loaded)}
+        {total !== undefined ? ` of ${formatBytes(total)}` : ''}
+      </span>{' '}
+      <button type="button" onClick={() => session.getState().cancelLoad()} data-testid="download-cancel">
+        Cancel
+      </button>
     </div>
   );
 }

@@ -18,6 +18,7 @@ import {
 import { useEffect, useMemo, useRef } from 'react';
 import { navTiming, sampling, selection, session, stepper, useStore } from '../stores';
 import { selectRow, useSelectedPosition, useTokenLabels, useVocabLabel } from './common';
+import { KvCachePanel, LastPassLine } from './KvCachePanel';
 import { TemperatureSlider } from './SamplingPanel';
 
 /** The current step: its explanation and formula, then views of the real tensors from the trace. */
@@ -77,6 +78,10 @@ function TokensStep() {
   const model = useStore(session, (s) => s.model);
   const selected = useStore(selection, (s) => s.token);
   const position = useSelectedPosition();
+  const isGpt2 = model?.tokenizer.kind === 'gpt2';
+  useEffect(() => {
+    if (model && !isGpt2) void session.getState().showGpt2Comparison();
+  }, [model, isGpt2]);
   return (
     <div className="views">
       <TokenStrip
@@ -90,17 +95,18 @@ function TokensStep() {
       <p className="hint">
         {tokens.length} tokens from {prompt.length} characters. Click a token to follow it through the layers.
       </p>
-      {model?.tokenizer.kind !== 'gpt2' &&
-        (gpt2 ? (
-          <div>
-            <h3>GPT-2’s tokenizer, for comparison ({gpt2.length} tokens)</h3>
-            <TokenStrip text={prompt} tokens={gpt2} label="Tokens of GPT-2’s tokenizer" testId="gpt2-tokens" />
-          </div>
-        ) : (
-          <button type="button" onClick={() => session.getState().showGpt2Comparison()} data-testid="compare-gpt2">
-            Compare with GPT-2’s tokenizer
-          </button>
-        ))}
+      {isGpt2 ? (
+        <p className="hint" data-testid="gpt2-same">
+          This model uses GPT-2’s own tokenizer (50,257 tokens), so this is exactly how GPT-2 splits the text.
+        </p>
+      ) : gpt2 ? (
+        <div>
+          <h3>GPT-2’s tokenizer, for comparison ({gpt2.length} tokens)</h3>
+          <TokenStrip text={prompt} tokens={gpt2} label="Tokens of GPT-2’s tokenizer" testId="gpt2-tokens" />
+        </div>
+      ) : (
+        <p className="hint">Loading GPT-2’s tokenizer for comparison…</p>
+      )}
     </div>
   );
 }
@@ -169,7 +175,6 @@ function TensorStep({ step, trace }: TensorStepProps) {
       );
     }
     case 'qkv': {
-      const cache = t(`blocks.${l}.attn.hook_k_cache`);
       const names = ['q', 'k', 'v'] as const;
       return (
         <div className="views">
@@ -191,10 +196,7 @@ function TensorStep({ step, trace }: TensorStepProps) {
               );
             })}
           </div>
-          <p className="hint" data-testid="kv-cache">
-            The KV cache of this layer holds {cache.shape[0]} keys and values per head (one per token so far). Appending
-            a token adds one row, and only the new token’s query has to be computed.
-          </p>
+          <KvCachePanel layer={l} trace={trace} />
         </div>
       );
     }
@@ -506,6 +508,7 @@ function SampleStepView({ trace }: { trace: Trace }) {
         Append “{visibleToken(tokenText)}” and run again
       </button>
       {full && <p className="hint">The context window is full ({n} positions).</p>}
+      <LastPassLine showLink />
     </div>
   );
 }

@@ -19,6 +19,11 @@ npx tsc -b
 echo '== hook reference is up to date'
 npx tsx scripts/gen-hooks-doc.ts --check
 echo '== unit tests (vitest)'
-npx vitest run
+mkdir -p .tsbuild
+npx vitest run --reporter=default --reporter=json --outputFile.json=.tsbuild/vitest-results.json
 echo '== end-to-end: the explorer in headless Chromium (playwright-core)'
 npm run --silent test:e2e
+
+# One plain closing line for CI ("N passed, N failed"), counted from Vitest's JSON report; the end-to-end scripts
+# above exit non-zero on any failed check, so reaching this line means they passed.
+node -e 'const r = require("./.tsbuild/vitest-results.json"); console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`)'

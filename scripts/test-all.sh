@@ -23,6 +23,8 @@ mkdir -p .tsbuild
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tsbuild/vitest-results.json
 echo '== end-to-end: the explorer in headless Chromium (playwright-core)'
 npm run --silent test:e2e
+echo '== end-to-end: widgets and the iframe route in headless Chromium'
+npm run --silent test:widgets
 
 # One plain closing line for CI ("N passed, N failed"), counted from Vitest's JSON report; the end-to-end scripts
 # above exit non-zero on any failed check, so reaching this line means they passed.

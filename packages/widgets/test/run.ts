@@ -1,0 +1,529 @@
+/**
+ * End-to-end test of the widgets, in Debian's Chromium through playwright-core (flags from the project's recipes,
+ * WebGPU on SwiftShader):
+ *
+ *   - test/index.html: three widgets on a course page with hostile CSS. Each shows real numbers (compared with the
+ *     same checkpoint run by the CPU engine here in Node), the host CSS does not break them, their CSS does not leak,
+ *     three widgets fetch the model once, bad attributes give inline errors, attribute changes re-render, and an
+ *     `<img onerror>` prompt is shown as text and never runs. Then a stepper and a training widget join the page.
+ *   - test/iframe.html: the explorer's iframe route (/embed/attention?…) in a page of another origin, sized by the
+ *     postMessage height protocol; messages from an origin the embed was not configured for are ignored.
+ *
+ * Screenshots go to packages/widgets/test-results/screenshots/ (ignored by git): look at them.
+ *
+ *   npm run test:widgets            (from the repository root)
+ *   WIDGETS_SKIP_BUILD=1 …          reuse dist/ and test-results/explorer/
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { forward, row, softmaxWithTemperature } from '@glassbox/compute';
+import { loadShippedModel, trainToyWorld } from '@glassbox/models';
+import react from '@vitejs/plugin-react';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { build } from 'vite';
+
+const pkg = fileURLToPath(new URL('..', import.meta.url));
+const explorer = join(pkg, '..', '..', 'apps', 'explorer');
+const results = join(pkg, 'test-results');
+const shots = join(results, 'screenshots');
+const embedOut = join(results, 'explorer');
+const EMBED_VIEWS = ['attention', 'tokenizer', 'next-token', 'stepper', 'training'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+];
+const TOLERANCE = 1e-4; // WebGPU (SwiftShader) against the float32 CPU engine
+const XSS = '<img src=x onerror="window.__xss=1;alert(1)">';
+
+const failures: string[] = [];
+function check(ok: boolean, what: string): void {
+  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+const close = (a: number, b: number) => Math.abs(a - b) <= TOLERANCE * Math.max(1, Math.abs(b));
+
+// ---------------------------------------------------------------------------------------------------------------
+// A static server: files under `root`, `/x` served from `x.html` when that exists (as GitHub Pages, Netlify and
+// `vite preview` do), every request logged so the test can count model fetches.
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.md': 'text/markdown; charset=utf-8',
+  '.wasm': 'application/wasm',
+};
+
+interface Served {
+  origin: string;
+  port: number;
+  requests: string[];
+  server: Server;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+function serve(root: string): Promise<Served> {
+  const requests: string[] = [];
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    requests.push(path);
+    let file = normalize(join(root, path));
+    if (!file.startsWith(root)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (path.endsWith('/')) file = join(file, 'index.html');
+    else if (!(await isFile(file)) && (await isFile(`${file}.html`))) file = `${file}.html`;
+    if (!(await isFile(file))) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      resolve({ origin: `http://127.0.0.1:${port}`, port, requests, server });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+type Scope = Page | FrameLocator;
+
+async function waitState(scope: Scope, id: string, state: 'ready' | 'error', timeout = 60_000): Promise<void> {
+  await scope.locator(`#${id} .gbw[data-state="${state}"]`).waitFor({ timeout });
+}
+
+/** Hover the centre of cell (row, col) of a heatmap (inside a shadow root) and read its read-out. */
+async function hoverCell(page: Page, scope: Scope, host: string, testId: string, r: number, c: number) {
+  const fig = scope.locator(`${host} [data-testid="${testId}"]`).first();
+  const grid = fig.locator('.gb-heatmap-overlay');
+  await grid.scrollIntoViewIfNeeded();
+  const box = await grid.boundingBox();
+  if (!box) throw new Error(`heatmap ${testId} is not visible`);
+  const rows = Number(await fig.getAttribute('data-rows'));
+  const cols = Number(await fig.getAttribute('data-cols'));
+  await page.mouse.move(box.x + ((c + 0.5) * box.width) / cols, box.y + ((r + 0.5) * box.height) / rows);
+  const out = scope.locator(`${host} [data-testid="${testId}-readout"]`).first();
+  for (let tries = 0; tries < 50; tries++) {
+    if ((await out.getAttribute('data-row')) === String(r) && (await out.getAttribute('data-col')) === String(c)) break;
+    await page.waitForTimeout(100);
+  }
+  return {
+    row: Number(await out.getAttribute('data-row')),
+    col: Number(await out.getAttribute('data-col')),
+    value: Number(await out.getAttribute('data-value')),
+  };
+}
+
+async function firstProb(scope: Scope, host: string): Promise<number> {
+  return Number(await scope.locator(`${host} [data-testid="probs"] [data-prob]`).first().getAttribute('data-prob'));
+}
+
+async function errorText(scope: Scope, id: string): Promise<string> {
+  await waitState(scope, id, 'error', 20_000);
+  return (await scope.locator(`#${id} [data-testid="widget-error"]`).textContent()) ?? '';
+}
+
+async function setAttr(page: Page, id: string, name: string, value: string | null): Promise<void> {
+  await page.evaluate(
+    ([id, name, value]) => {
+      const el = document.getElementById(id as string);
+      if (!el) throw new Error(`no #${id}`);
+      if (value === null) el.removeAttribute(name as string);
+      else el.setAttribute(name as string, value);
+    },
+    [id, name, value],
+  );
+}
+
+async function rowLabels(scope: Scope, host: string): Promise<string> {
+  return (await scope.locator(`${host} [data-testid="attention-large"] .gb-heatmap-rowlabels`).textContent()) ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function buildAll(): Promise<void> {
+  console.log('== vite build: packages/widgets → dist/glassbox-widgets.js');
+  await build({ configFile: join(pkg, 'vite.config.ts'), logLevel: 'warn' });
+  // The explorer's embed pages only (the whole app would add a minute and its own work in progress): same root,
+  // base and plugins as apps/explorer/vite.config.ts.
+  console.log('== vite build: apps/explorer/embed/*.html → test-results/explorer');
+  await build({
+    configFile: false,
+    root: explorer,
+    base: './',
+    logLevel: 'warn',
+    plugins: [react()],
+    build: {
+      outDir: embedOut,
+      emptyOutDir: true,
+      target: 'es2022',
+      chunkSizeWarningLimit: 2000,
+      rolldownOptions: {
+        input: EMBED_VIEWS.map((v) => join(explorer, 'embed', `${v}.html`)),
+        external: ['onnxruntime-web'],
+      },
+    },
+  });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  if (!process.env.WIDGETS_SKIP_BUILD) await buildAll();
+  await rm(shots, { recursive: true, force: true });
+  await mkdir(shots, { recursive: true });
+  const wasm = (await import('node:fs')).readdirSync(join(pkg, 'dist', 'assets')).filter((f) => f.endsWith('.wasm'));
+  check(wasm.length === 0, `the widget build ships no .wasm (${wasm.join(', ') || 'none'})`);
+
+  // The reference: the same shipped checkpoint, run by the CPU engine here in Node.
+  const model = await loadShippedModel('toy-world');
+  const ref = (prompt: string) => {
+    const ids = model.tokenizer.encode(prompt);
+    return { ids, ...forward(model.config, model.params, ids, { capture: 'all' }) };
+  };
+
+  const site = await serve(pkg); // the course page and the widget script
+  const app = await serve(embedOut); // the explorer (its embed pages)
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    let dialogs = 0;
+    page.on('dialog', async (d) => {
+      dialogs++;
+      await d.dismiss();
+    });
+    const fetched: string[] = [];
+    page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+
+    // ---------------------------------------------------------------------------------------------------------
+    console.log('== three widgets on a hostile course page');
+    await page.goto(`${site.origin}/test/index.html`);
+    for (const id of ['attention', 'next-token', 'tokenizer']) await waitState(page, id, 'ready');
+    await page.screenshot({ path: join(shots, 'page.png'), fullPage: true });
+
+    const weights = fetched.filter((p) => p.endsWith('.safetensors'));
+    const configs = fetched.filter((p) => /\/config-[^/]*\.json$/.test(p));
+    const tokenizers = fetched.filter((p) => /\/tokenizer-[^/]*\.json$/.test(p));
+    check(
+      weights.length === 1 && configs.length === 1 && tokenizers.length === 1,
+      `three widgets, one model load: ${weights.length} weights, ${configs.length} config, ${tokenizers.length} tokenizer request(s)`,
+    );
+    check(weights[0]?.startsWith('/dist/assets/') ?? false, `weights resolved relative to the script (${weights[0]})`);
+    const stats = await page.evaluate(async (u) => (await import(u)).cacheStats, '/dist/glassbox-widgets.js');
+    check(stats.modelLoads === 1 && stats.engines === 1, `one load, one engine (${JSON.stringify(stats)})`);
+    const engines = await page
+      .locator('[data-testid="widget-engine"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-engine')));
+    console.log(`     engines: ${engines.join(', ')}`);
+
+    // Real numbers.
+    let want = ref('cat sat on');
+    let T = want.ids.length;
+    let got = await hoverCell(page, page, '#attention', 'attention-large', T - 1, 1);
+    let wantP = want.trace['blocks.0.attn.hook_pattern'].data[(T - 1) * T + 1];
+    check(close(got.value, wantP), `attention pattern [${T - 1}, 1] = ${got.value} (Node: ${wantP})`);
+    want = ref('cat sat on the');
+    T = want.ids.length;
+    const softmaxAt = (temperature: number) =>
+      Math.max(...softmaxWithTemperature(row(want.logits, T - 1), temperature).probs);
+    let p = await firstProb(page, '#next-token');
+    check(close(p, softmaxAt(1)), `next-token top probability ${p} (Node: ${softmaxAt(1)})`);
+    const ids = model.tokenizer.encode('cat sat on the mat');
+    const idsText = (await page.locator('#tokenizer [data-testid="token-ids"]').textContent()) ?? '';
+    check(idsText.includes(`[${ids.join(', ')}]`), `tokenizer ids [${ids.join(', ')}] shown`);
+
+    // The host CSS does not break the widgets.
+    const looks = await page.evaluate(() =>
+      ['attention', 'next-token', 'tokenizer'].map((id) => {
+        const root = document.getElementById(id)?.shadowRoot;
+        const gbw = root?.querySelector('.gbw') as HTMLElement;
+        const s = getComputedStyle(gbw);
+        const canvas = root?.querySelector('canvas');
+        const svg = root?.querySelector('svg');
+        const title = root?.querySelector('.gb-heatmap-title, .gb-distribution figcaption, .gb-token-chip');
+        return {
+          id,
+          width: gbw.getBoundingClientRect().width,
+          height: gbw.getBoundingClientRect().height,
+          font: s.fontSize,
+          spacing: s.letterSpacing,
+          transform: s.textTransform,
+          color: s.color,
+          canvas: canvas ? canvas.getBoundingClientRect().width : null,
+          svg: svg ? svg.getBoundingClientRect().width : null,
+          titleFont: title ? Number.parseFloat(getComputedStyle(title).fontSize) : null,
+        };
+      }),
+    );
+    for (const l of looks) {
+      check(
+        l.width >= 300 &&
+          l.height >= 100 &&
+          l.font === '14px' &&
+          l.spacing === 'normal' &&
+          l.transform === 'none' &&
+          l.color === 'rgb(17, 17, 17)' &&
+          (l.titleFont ?? 12) >= 11,
+        `host CSS does not reach #${l.id}: ${JSON.stringify(l)}`,
+      );
+    }
+    check(
+      (looks[0].canvas ?? 0) > 20,
+      `attention canvas keeps its size (${looks[0].canvas}px) under canvas{width:1px}`,
+    );
+    check((looks[1].svg ?? 0) > 100, `next-token bars (svg) visible under svg{display:none} (${looks[1].svg}px)`);
+
+    // The widgets' CSS does not leak.
+    const leak = await page.evaluate(() => {
+      const w = window as unknown as {
+        __probeStyle(): Record<string, string>;
+        __probeBefore: Record<string, string>;
+        __sheetsBefore: number;
+        __headBefore: number;
+      };
+      return {
+        before: JSON.stringify(w.__probeBefore),
+        after: JSON.stringify(w.__probeStyle()),
+        sheets: [w.__sheetsBefore, document.styleSheets.length],
+        head: [w.__headBefore, document.head.children.length],
+      };
+    });
+    check(leak.before === leak.after, `a host element with the widgets' class names looks the same: ${leak.after}`);
+    check(
+      leak.sheets[0] === leak.sheets[1] && leak.head[0] === leak.head[1],
+      `no style sheet or element added to the host page (sheets ${leak.sheets}, head ${leak.head})`,
+    );
+
+    // Attribute changes re-render.
+    console.log('== attribute changes');
+    await setAttr(page, 'attention', 'prompt', 'dog is happy');
+    await page.waitForFunction(() =>
+      document
+        .getElementById('attention')
+        ?.shadowRoot?.querySelector('[data-testid="attention-large"] .gb-heatmap-rowlabels')
+        ?.textContent?.includes('happy'),
+    );
+    want = ref('dog is happy');
+    T = want.ids.length;
+    got = await hoverCell(page, page, '#attention', 'attention-large', T - 1, 0);
+    wantP = want.trace['blocks.0.attn.hook_pattern'].data[(T - 1) * T];
+    check(
+      close(got.value, wantP),
+      `prompt="dog is happy" re-renders: pattern [${T - 1}, 0] = ${got.value} (Node ${wantP})`,
+    );
+    want = ref('cat sat on the');
+    T = want.ids.length;
+    await setAttr(page, 'next-token', 'temperature', '0.5');
+    await page.locator('#next-token [data-testid="temperature-value"]', { hasText: '0.50' }).waitFor();
+    p = await firstProb(page, '#next-token');
+    check(close(p, softmaxAt(0.5)), `temperature="0.5" re-renders: top probability ${p} (Node ${softmaxAt(0.5)})`);
+    await page.locator('#next-token [data-testid="temperature"]').focus();
+    await page.keyboard.press('End');
+    await page.locator('#next-token [data-testid="temperature-value"]', { hasText: '3.00' }).waitFor();
+    p = await firstProb(page, '#next-token');
+    check(close(p, softmaxAt(3)), `the slider at 3 re-samples: top probability ${p} (Node ${softmaxAt(3)})`);
+    await page.screenshot({ path: join(shots, 'page-changed.png'), fullPage: true });
+
+    // Bad attributes: an inline error, then back to normal when fixed.
+    console.log('== bad attributes');
+    const bad: [string, string, string, RegExp][] = [
+      ['attention', 'layer', '7', /layer=7 is out of range: this model has 1 layer/],
+      ['attention', 'head', '-1', /head="-1" must be a whole number/],
+      ['attention', 'model', 'gpt-5', /model="gpt-5" is not a shipped model/],
+      ['next-token', 'temperature', 'NaN', /temperature="NaN" is not a number/],
+      ['next-token', 'topk', '0', /topk="0": Top-k must be a whole number/],
+      ['tokenizer', 'prompt', '', /prompt is empty/],
+      ['tokenizer', 'prompt', 'cat flew', /unknown word "flew"/],
+    ];
+    const restore: Record<string, Record<string, string | null>> = {
+      attention: { layer: '0', head: '0', model: 'toy-world' },
+      'next-token': { temperature: '1', topk: null },
+      tokenizer: { prompt: 'cat sat on the mat' },
+    };
+    for (const [id, name, value, expect] of bad) {
+      await setAttr(page, id, name, value);
+      const text = await errorText(page, id);
+      const box = await page.locator(`#${id} [data-testid="widget-error"]`).boundingBox();
+      check(expect.test(text) && (box?.height ?? 0) > 20, `${id} ${name}="${value}" → inline error: ${text.trim()}`);
+      if (name === 'layer') await page.locator(`#${id}`).screenshot({ path: join(shots, 'error-layer.png') });
+      await setAttr(page, id, name, restore[id][name]);
+      await waitState(page, id, 'ready');
+    }
+
+    // Text from attributes is only text.
+    console.log('== an <img onerror> prompt');
+    await setAttr(page, 'tokenizer', 'prompt', XSS);
+    const xssText = await errorText(page, 'tokenizer');
+    const xss = await page.evaluate(() => ({
+      imgs: document.getElementById('tokenizer')?.shadowRoot?.querySelectorAll('img').length,
+      flag: (window as unknown as { __xss: number }).__xss,
+    }));
+    check(
+      xssText.includes('<img src=x onerror=') && xss.imgs === 0 && xss.flag === 0 && dialogs === 0,
+      `the prompt is shown as text (${JSON.stringify(xssText.slice(0, 80))}), no <img>, no script ran`,
+    );
+    await page.locator('#tokenizer').screenshot({ path: join(shots, 'xss-as-text.png') });
+    await setAttr(page, 'tokenizer', 'prompt', 'cat sat on the mat');
+
+    // A stepper and a training widget join the page: still one model load.
+    console.log('== stepper and training');
+    await page.evaluate(() => {
+      const section = document.getElementById('widgets');
+      const stepper = document.createElement('glassbox-stepper');
+      stepper.id = 'stepper';
+      for (const [k, v] of Object.entries({ model: 'toy-world', prompt: 'cat sat on', step: 'pattern' }))
+        stepper.setAttribute(k, v);
+      const training = document.createElement('glassbox-training');
+      training.id = 'training';
+      for (const [k, v] of Object.entries({ steps: '300', autoplay: '' })) training.setAttribute(k, v);
+      section?.append(stepper, training);
+    });
+    await waitState(page, 'stepper', 'ready');
+    const title = async () => (await page.locator('#stepper [data-testid="step-title"]').textContent()) ?? '';
+    check((await title()).startsWith('Attention pattern'), `stepper opens at step="pattern": ${await title()}`);
+    await page.locator('#stepper [data-testid="next"]').click();
+    await page.locator('#stepper [data-testid="step-title"]', { hasText: 'Weighted sum' }).waitFor();
+    want = ref('cat sat on');
+    T = want.ids.length;
+    got = await hoverCell(page, page, '#stepper', 'blocks.0.attn.hook_z', 1, 2);
+    const wantZ = want.trace['blocks.0.attn.hook_z'].data[1 * model.config.n_embd + 2];
+    check(close(got.value, wantZ), `stepper → "${await title()}": z[1, 2] = ${got.value} (Node ${wantZ})`);
+    await page.locator('#stepper').screenshot({ path: join(shots, 'stepper.png') });
+
+    await page.locator('#training [data-testid="training"][data-status="done"]').waitFor({ timeout: 120_000 });
+    const trained = await trainToyWorld();
+    const loss = Number(await page.locator('#training [data-testid="training"]').getAttribute('data-loss'));
+    const continuation = (await page.locator('#training [data-testid="continuation"]').textContent()) ?? '';
+    check(
+      Math.abs(loss - trained.summary.lastLoss) <= 1e-6 * Math.max(1, trained.summary.lastLoss),
+      `training 300 steps in the page: loss ${loss} (Node, same recipe: ${trained.summary.lastLoss})`,
+    );
+    check(continuation.includes('on the mat END'), `the trained model continues: ${continuation.trim()}`);
+    await page.locator('#training').screenshot({ path: join(shots, 'training.png') });
+    const weightsAfter = fetched.filter((x) => x.endsWith('.safetensors')).length;
+    check(weightsAfter === 1, `five widgets, still ${weightsAfter} weights request`);
+    await page.screenshot({ path: join(shots, 'page-all.png'), fullPage: true });
+    check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);
+
+    // ---------------------------------------------------------------------------------------------------------
+    console.log('== the iframe route: /embed/attention in a page of another origin');
+    const embed = (q: Record<string, string>) =>
+      `/embed/attention?${new URLSearchParams({ model: 'toy-world', prompt: 'cat sat on', layer: '0', head: '0', ...q })}`;
+    const parentPage = (host: string, q: Record<string, string>) =>
+      `${host}/test/iframe.html?${new URLSearchParams({ app: app.origin, embed: embed(q) })}`;
+    const frame = page.frameLocator('#glassbox-attention');
+    await page.goto(parentPage(site.origin, { parent: site.origin }));
+    await frame.locator('glassbox-attention .gbw[data-state="ready"]').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => {
+      const h = (window as unknown as { __heights: number[] }).__heights;
+      const f = document.getElementById('glassbox-attention') as HTMLIFrameElement;
+      return h.length > 0 && h[h.length - 1] > 200 && f.getBoundingClientRect().height === h[h.length - 1];
+    });
+    const sizes = await page.evaluate(() => {
+      const f = document.getElementById('glassbox-attention') as HTMLIFrameElement;
+      const doc = f.contentDocument; // null: another origin, as it should be
+      return {
+        heights: (window as unknown as { __heights: number[] }).__heights,
+        frame: f.getBoundingClientRect().height,
+        crossOrigin: doc === null,
+      };
+    });
+    const inner = await frame.locator('#embed').evaluate((e) => e.getBoundingClientRect().height);
+    check(
+      sizes.crossOrigin && Math.abs(sizes.frame - Math.ceil(inner)) <= 1,
+      `the iframe sized itself by postMessage: ${sizes.frame}px for ${inner}px of content (heights ${sizes.heights})`,
+    );
+    want = ref('cat sat on');
+    T = want.ids.length;
+    got = await hoverCell(page, frame, 'glassbox-attention', 'attention-large', T - 1, 1);
+    wantP = want.trace['blocks.0.attn.hook_pattern'].data[(T - 1) * T + 1];
+    check(close(got.value, wantP), `embedded attention [${T - 1}, 1] = ${got.value} (Node ${wantP})`);
+    await page.screenshot({ path: join(shots, 'iframe.png'), fullPage: true });
+    await page.evaluate((target) => {
+      const f = document.getElementById('glassbox-attention') as HTMLIFrameElement;
+      f.contentWindow?.postMessage({ type: 'glassbox:set', attributes: { prompt: 'dog is happy' } }, target);
+    }, app.origin);
+    await frame.locator('[data-testid="attention-large"] .gb-heatmap-rowlabels', { hasText: 'happy' }).waitFor();
+    check(true, 'a glassbox:set message from the configured parent origin changed the prompt');
+
+    // The same page from another origin (localhost instead of 127.0.0.1): the embed was configured for 127.0.0.1.
+    const evil = `http://localhost:${site.port}`;
+    await page.goto(parentPage(evil, { parent: site.origin }));
+    await frame.locator('glassbox-attention .gbw[data-state="ready"]').waitFor({ timeout: 60_000 });
+    await page.evaluate((target) => {
+      const f = document.getElementById('glassbox-attention') as HTMLIFrameElement;
+      f.contentWindow?.postMessage({ type: 'glassbox:set', attributes: { prompt: 'dog is happy' } }, target);
+      f.contentWindow?.postMessage({ type: 'glassbox:request-height' }, target);
+    }, app.origin);
+    await page.waitForTimeout(1500);
+    const labels = await rowLabels(frame, 'glassbox-attention');
+    const evilHeights = await page.evaluate(() => (window as unknown as { __heights: number[] }).__heights);
+    check(
+      !labels.includes('happy') && evilHeights.length === 0,
+      `an unconfigured origin gets no height and cannot steer the embed (rows: ${labels}; heights: ${evilHeights})`,
+    );
+
+    // A hostile link: the prompt is text.
+    const before = dialogs;
+    await page.goto(parentPage(site.origin, { parent: site.origin, prompt: XSS }));
+    await frame.locator('glassbox-attention .gbw[data-state="error"]').waitFor({ timeout: 60_000 });
+    const shown = (await frame.locator('glassbox-attention [data-testid="widget-error"]').textContent()) ?? '';
+    const imgs = await frame.locator('glassbox-attention img').count();
+    await page.waitForTimeout(500);
+    check(
+      shown.includes('<img src=x onerror=') && imgs === 0 && dialogs === before,
+      `an <img onerror> prompt in the embed URL is shown as text: ${JSON.stringify(shown.trim().slice(0, 90))}`,
+    );
+    await page.screenshot({ path: join(shots, 'iframe-xss.png'), fullPage: true });
+    check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);
+  } finally {
+    await browser?.close();
+    site.server.close();
+    app.server.close();
+  }
+  const s = ((performance.now() - t0) / 1000).toFixed(1);
+  if (failures.length > 0) {
+    console.error(`\n${failures.length} check(s) failed (${s} s):\n  ${failures.join('\n  ')}`);
+    process.exitCode = 1;
+  } else {
+    console.log(`\nall widget checks passed (${s} s); screenshots in ${shots}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -23,6 +23,9 @@ mkdir -p .tsbuild
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tsbuild/vitest-results.json
 echo '== end-to-end: the explorer in headless Chromium (playwright-core)'
 npm run --silent test:e2e
+echo '== Storybook: story traces up to date, static build, every story rendered in headless Chromium'
+npx tsx scripts/gen-story-traces.ts --check
+npm run --silent test:stories
 echo '== end-to-end: widgets and the iframe route in headless Chromium'
 npm run --silent test:widgets
 

@@ -11,6 +11,10 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   plugins: [react()],
+  // onnxruntime-web (the explorer's "Check against ONNX Runtime") finds its .wasm next to its own module through
+  // new URL('…wasm', import.meta.url): pre-bundling it for the dev server would move the module away from the file.
+  // In the build, Vite emits that .wasm as an asset and rewrites the URL, so the check works offline.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

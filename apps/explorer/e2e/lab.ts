@@ -1,9 +1,13 @@
 /**
  * End-to-end test of the training lab, driven as a class would drive it: build the app (vite build), serve it (vite
  * preview), open the lab in Debian's Chromium through playwright-core and
+ *   - see that runs train on WebGPU inside the worker (SwiftShader here), with losses equal to the CPU Trainer's run
+ *     here in Node, and that the stepped phases say they run on the CPU,
  *   - step through one training step, phase by phase, comparing the loss with the Trainer run here in Node,
- *   - train the toy world until the greedy continuation of "cat sat" is "on the mat END", check the loss fell,
+ *   - train the toy world on WebGPU until the greedy continuation of "cat sat" is "on the mat END", finish the
+ *     recipe's 300 steps on the CPU (chosen in the page), check the loss fell,
  *   - pause and resume a slow-motion run, and measure that the page stays responsive while the worker trains,
+ *   - lose the WebGPU device during a run (?debug=1): training moves to the CPU, says so, and completes the run,
  *   - reload the page and find the trained weights still there (IndexedDB),
  *   - download model.safetensors + config.json + tokenizer.json, check them here in Node, and load them back through
  *     the explorer's local-checkpoint loader,
@@ -124,7 +128,7 @@ async function main(): Promise<void> {
     });
 
     console.log('== open the training lab');
-    await page.goto(`${base}#lab`);
+    await page.goto(`${base}?debug=1#lab`);
     await page.waitForSelector('[data-testid="lab"]', { timeout: 60_000 });
     await waitStatus(page, 'ready');
     let s = await labState(page);
@@ -133,6 +137,37 @@ async function main(): Promise<void> {
     const selected = await page.getAttribute('[data-testid="tab-lab"]', 'aria-selected');
     check(selected === 'true', 'the "Training lab" tab is selected (address #lab)');
     await page.screenshot({ path: join(shots, 'lab-00-start.png'), fullPage: true });
+
+    console.log('== runs train on WebGPU in the worker; the stepped phases on the CPU trainer');
+    await page.waitForSelector('[data-testid="lab-engine"]');
+    const engineLine = (await page.textContent('[data-testid="lab-engine"]')) ?? '';
+    console.log(`     ${engineLine}`);
+    check(
+      (await page.getAttribute('[data-testid="lab-engine"]', 'data-kind')) === 'webgpu' &&
+        /Training runs on WebGPU \(.*swiftshader.*\), in a Web Worker\./.test(engineLine),
+      'the lab says runs train on WebGPU (SwiftShader), in the worker',
+    );
+    const stepEngine = (await page.textContent('[data-testid="lab-step-engine"]')) ?? '';
+    check(/always runs on the CPU trainer/.test(stepEngine), `and that stepping does not: "${stepEngine}"`);
+    const gpuReference = createToyWorldTrainer();
+    const gpuRef = Array.from({ length: 10 }, () => gpuReference.runStep().loss);
+    const gpuStart = performance.now();
+    await runSteps(page, 10);
+    const gpuMs = performance.now() - gpuStart;
+    s = await labState(page);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.abs(b);
+    check(
+      close(s.firstLoss, gpuRef[0]) && close(s.lastLoss, gpuRef[9]),
+      `10 WebGPU steps give the CPU Trainer's losses (Node): ${s.firstLoss.toFixed(6)} → ${s.lastLoss.toFixed(6)} ` +
+        `vs ${gpuRef[0].toFixed(6)} → ${gpuRef[9].toFixed(6)}, in ${(gpuMs / 1000).toFixed(1)} s`,
+    );
+    check(s.lastLoss < s.firstLoss && s.points === 10, `the loss fell over the 10 steps (${s.points} points)`);
+    await page.click('[data-testid="lab-start"]');
+    await page.waitForFunction(() => {
+      const lab = document.querySelector('[data-testid="lab"]') as HTMLElement | null;
+      return lab?.dataset.status === 'ready' && lab.dataset.step === '0';
+    });
+    check((await labState(page)).points === 0, 'a new run starts again at step 0');
 
     console.log('== one training step, phase by phase');
     const reference = createToyWorldTrainer();
@@ -204,11 +239,11 @@ async function main(): Promise<void> {
     s = await labState(page);
     check(s.step === 1, `after the update the model is at step 1 (${s.step})`);
 
-    console.log('== train the toy world until "cat sat" → "on the mat END"');
+    console.log('== train the toy world on WebGPU until "cat sat" → "on the mat END", then finish on the CPU');
     let emerged = -1;
     const trainStart = performance.now();
     for (let chunk = 0; chunk < 12; chunk++) {
-      await runSteps(page, 50);
+      await runSteps(page, 25);
       s = await labState(page);
       console.log(`     step ${s.step}: loss ${s.lastLoss.toFixed(4)}, "cat sat" → "${s.continuation}"`);
       if (s.continuation === TARGET) {
@@ -216,7 +251,15 @@ async function main(): Promise<void> {
         break;
       }
     }
-    check(emerged > 0, `the continuation became "${TARGET}" (at step ${emerged})`);
+    const emergedMs = performance.now() - trainStart;
+    check(
+      emerged > 0,
+      `on WebGPU the continuation became "${TARGET}" (at step ${emerged}, ${(emergedMs / 1000).toFixed(1)} s)`,
+    );
+    await page.selectOption('[data-testid="lab-engine-select"]', 'cpu');
+    await page.waitForSelector('[data-testid="lab-engine"][data-kind="cpu"]');
+    const cpuLine = (await page.textContent('[data-testid="lab-engine"]')) ?? '';
+    check(/on the CPU, in a Web Worker: the CPU engine was asked for/.test(cpuLine), `switched: "${cpuLine}"`);
     if (s.step < 301) await runSteps(page, 301 - s.step); // the rest of the recipe's 300 steps
     const trainMs = performance.now() - trainStart;
     s = await labState(page);
@@ -283,6 +326,45 @@ async function main(): Promise<void> {
     await waitStatus(page, 'paused');
     await page.click('[data-testid="lab-cancel"]');
     await waitStatus(page, 'ready');
+
+    console.log('== the WebGPU device is lost during a run: training moves to the CPU, says so, and goes on');
+    await page.selectOption('[data-testid="lab-engine-select"]', 'auto');
+    await page.waitForSelector('[data-testid="lab-engine"][data-kind="webgpu"]');
+    const lossFrom = (await labState(page)).step;
+    await page.fill('[data-testid="lab-steps"]', '40');
+    await page.selectOption('[data-testid="lab-pace"]', '20');
+    await page.click('[data-testid="lab-run-button"]');
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="lab-progress"]')?.getAttribute('data-done')) >= 5,
+    );
+    await page.evaluate('window.__glassboxLabLoseDevice()');
+    await page.waitForSelector('[data-testid="lab-engine"][data-kind="cpu"]');
+    await page.waitForFunction(
+      (want) => {
+        const lab = document.querySelector('[data-testid="lab"]') as HTMLElement | null;
+        return lab?.dataset.status === 'ready' && Number(lab.dataset.step) >= want;
+      },
+      lossFrom + 40,
+      { timeout: 60_000 },
+    );
+    const lostLine = (await page.textContent('[data-testid="lab-engine"]')) ?? '';
+    const lostNotice = (await page.$$eval('.lab .notice', (els) => els.map((e) => e.textContent ?? ''))).find((t) =>
+      t.includes('WebGPU device was lost'),
+    );
+    console.log(`     ${lostNotice}`);
+    check(
+      /Training continues on the CPU from step \d+/.test(lostNotice ?? ''),
+      'a notice says the device was lost and where training continued',
+    );
+    check(/the WebGPU device was lost \(.*\); reload the page/.test(lostLine), `engine: "${lostLine}"`);
+    s = await labState(page);
+    check(
+      s.step === lossFrom + 40 && s.points === s.step,
+      `the run completed on the CPU: step ${s.step}, ${s.points} points on the curve`,
+    );
+    check(s.continuation === TARGET, `still "cat sat" → "${s.continuation}"`);
+    await page.screenshot({ path: join(shots, 'lab-06b-device-lost.png'), fullPage: true });
+    await page.selectOption('[data-testid="lab-pace"]', '0');
     await page.waitForFunction(
       (n) => Number(document.querySelector('[data-testid="lab-saved"]')?.getAttribute('data-step')) === n,
       (await labState(page)).step,
@@ -296,6 +378,11 @@ async function main(): Promise<void> {
     await page.waitForSelector('[data-testid="lab-restored"]');
     s = await labState(page);
     check(s.step === beforeReload.step, `after the reload the lab is at step ${s.step} (was ${beforeReload.step})`);
+    await page.waitForSelector('[data-testid="lab-engine"]');
+    check(
+      (await page.getAttribute('[data-testid="lab-engine"]', 'data-kind')) === 'webgpu',
+      'a new page (a new worker and device) trains on WebGPU again',
+    );
     check(s.continuation === beforeReload.continuation, `and continues "cat sat" with "${s.continuation}"`);
     check(s.points === beforeReload.points, `with its loss curve (${s.points} points)`);
     await page.screenshot({ path: join(shots, 'lab-07-reloaded.png'), fullPage: true });

@@ -486,6 +486,34 @@ async function main(): Promise<void> {
     await page.click('[data-testid="zero-neuron"]');
     await page.waitForFunction(() => !document.querySelector('[data-testid="whatif-distribution"]'));
 
+    console.log('== check against ONNX Runtime (onnxruntime-web, wasm served by this app)');
+    const requests: string[] = [];
+    const onRequest = (r: { url(): string }) => requests.push(r.url());
+    page.on('request', onRequest);
+    await page.click('[data-testid="onnx-check"]');
+    await page.waitForSelector('[data-testid="onnx-result"], [data-testid="onnx-error"]', { timeout: 60_000 });
+    page.off('request', onRequest);
+    const onnxError = await page.textContent('[data-testid="onnx-error"]').catch(() => null);
+    const onnx = await page.$eval('[data-testid="onnx-result"]', (e) => ({
+      diff: Number(e.getAttribute('data-max-abs-diff')),
+      argmax: e.getAttribute('data-same-argmax'),
+      worst: e.getAttribute('data-worst-hook'),
+      text: e.textContent ?? '',
+    }));
+    console.log(`     ${onnx.text.replace(/\s+/g, ' ').slice(0, 260)}`);
+    check(onnxError === null, `the check ran${onnxError ? `: ${onnxError}` : ''}`);
+    check(onnx.diff < 1e-4, `the page shows max |Δ logits| = ${onnx.diff.toExponential(2)} < 1e-4`);
+    check(onnx.argmax === 'true', 'and the same most likely next token at every position');
+    check(Boolean(onnx.worst), `and the worst intermediate (${onnx.worst})`);
+    const wasm = requests.filter((u) => /ort-wasm.*\.wasm/.test(u));
+    check(
+      wasm.length > 0 && wasm.every((u) => u.startsWith(base)),
+      `ONNX Runtime's wasm came from this app: ${wasm.map((u) => u.slice(base.length)).join(', ')}`,
+    );
+    const outside = requests.filter((u) => !u.startsWith(base) && !/^(data|blob):/.test(u));
+    check(outside.length === 0, `no request left the app${outside.length ? `: ${outside.join(', ')}` : ''}`);
+    await page.locator('[data-testid="onnx-panel"]').screenshot({ path: join(shots, 'onnx-check.png') });
+
     await huggingFace(context, base, model);
     await deviceLoss(context, base);
 

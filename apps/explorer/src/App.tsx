@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ModelBar } from './components/ModelBar';
 import { NormsOverview } from './components/NormsOverview';
 import { Notices } from './components/Notices';
+import { OnnxCheck } from './components/OnnxCheck';
 import { PromptBox } from './components/PromptBox';
 import { SamplingPanel } from './components/SamplingPanel';
 import { go, Stepper } from './components/Stepper';
@@ -68,6 +69,7 @@ export function App() {
           <CopyLink />
           <NormsOverview />
           <WhatIf />
+          <OnnxCheck />
         </aside>
       </main>
       <footer className="app-footer">

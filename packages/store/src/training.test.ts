@@ -1,3 +1,4 @@
+import { nodeGpu } from '@glassbox/compute/node';
 import { createToyWorldTrainer, decodeToyWorld } from '@glassbox/models';
 import { describe, expect, it } from 'vitest';
 import type { StoreApi } from './createStore';
@@ -37,6 +38,11 @@ describe('training lab store and worker', () => {
   it('trains the toy world off the store: "cat sat" continues "on the mat END" and the loss falls', async () => {
     const { store, persistence } = await trainedToyWorld(300);
     const s = store.getState();
+    // Node has no navigator.gpu: the worker says so and trains on the CPU.
+    expect(s.engine).toMatchObject({ kind: 'cpu', webgpuAvailable: false });
+    expect(s.engine?.reason).toBe(
+      'Training runs on the CPU, in a Web Worker: WebGPU is not available here (navigator.gpu is undefined).',
+    );
     expect(s.prediction?.continuation).toBe('on the mat END');
     expect(s.history).toHaveLength(300);
     expect(s.history[0].loss).toBeGreaterThan(2);
@@ -185,5 +191,64 @@ describe('training lab store and worker', () => {
     const e = store.getState().formErrors;
     expect(Object.keys(e).sort()).toEqual(['batchSize', 'lr', 'seed']);
     expect(defaultSettings('toy-world').lr).toBe(0.02);
+  });
+});
+
+describe('training lab runs on WebGPU (Dawn on SwiftShader here)', () => {
+  it('trains like the CPU trainer, recovers from divergence, and moves to the CPU when the device is lost', async () => {
+    const transport = inProcessTransport({ gpu: () => nodeGpu() });
+    const store = createTrainingStore({ transport });
+    expect(await store.getState().start()).toBe(true);
+    let s = await until(store, (x) => x.engine !== null);
+    expect(s.engine).toMatchObject({ kind: 'webgpu', webgpuAvailable: true, prefer: 'auto' });
+    expect(s.engine?.reason).toMatch(/^Training runs on WebGPU \(.+\), in a Web Worker\.$/);
+
+    // The same steps as the CPU recipe, to float32 rounding.
+    const reference = createToyWorldTrainer();
+    const refLosses = Array.from({ length: 12 }, () => reference.runStep().loss);
+    store.getState().runSteps(12);
+    s = await until(store, (x) => x.status === 'ready' && x.step === 12);
+    expect(s.history.map((r) => r.step)).toEqual([...Array(12).keys()]);
+    s.history.forEach((r, i) => {
+      expect(Math.abs(r.loss - refLosses[i])).toBeLessThan(1e-5 * refLosses[i]);
+    });
+    expect(s.history[11].loss).toBeLessThan(s.history[0].loss);
+    // The CPU trainer got the GPU's weights back: the stepped view's loss is the reference's next one.
+    store.getState().nextPhase();
+    await until(store, (x) => x.stepped.forward !== null);
+    store.getState().nextPhase();
+    s = await until(store, (x) => x.stepped.loss !== null);
+    reference.forward();
+    expect(Math.abs((s.stepped.loss?.loss ?? 0) - reference.loss().loss)).toBeLessThan(1e-5);
+
+    // Divergence on the GPU: the last good weights come back, as on the CPU.
+    const good = s;
+    store.getState().setForm({ lr: 1e6 });
+    store.getState().applyLearningRate();
+    await until(store, (x) => x.settings?.lr === 1e6);
+    store.getState().runSteps(60);
+    s = await until(store, (x) => x.divergence !== null && x.status === 'ready');
+    expect(s.divergence?.message).toMatch(/^Training diverged at step \d+: /);
+    expect(s.divergence?.restoredStep).toBe(12);
+    expect(s.step).toBe(12);
+    expect(Array.from(s.embedding?.data ?? [])).toEqual(Array.from(good.embedding?.data ?? []));
+    expect(s.engine?.kind).toBe('webgpu');
+
+    // A lost device mid-run: the run continues on the CPU from the last weights read back, and says so.
+    store.getState().setForm({ lr: 0.02 });
+    store.getState().applyLearningRate();
+    await until(store, (x) => x.settings?.lr === 0.02);
+    store.getState().runSteps(30, 100);
+    await until(store, (x) => (x.run?.done ?? 0) >= 4);
+    store.getState().loseDevice();
+    s = await until(store, (x) => x.status === 'ready' && x.run === null && x.step === 42);
+    expect(s.engine).toMatchObject({ kind: 'cpu', webgpuAvailable: false });
+    expect(s.engine?.reason).toMatch(
+      /the WebGPU device was lost \(destroyed.*\); reload the page to try WebGPU again\.$/,
+    );
+    const notice = s.notices.find((n) => n.includes('WebGPU device was lost')) ?? '';
+    expect(notice).toMatch(/Training continues on the CPU from step \d+, with the weights and optimizer state/);
+    expect(s.history.map((r) => r.step)).toEqual([...Array(42).keys()]);
+    expect(s.history.every((r) => Number.isFinite(r.loss))).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { defaultModel } from '@glassbox/models';
 import type { StoreApi } from './createStore';
 import { createStore } from './createStore';
+import type { EnginePreference } from './engineChoice';
 import type { SettingsErrors } from './trainingPresets';
 import { defaultSettings, MAX_RUN_STEPS, settingsErrors } from './trainingPresets';
 import type {
@@ -15,6 +16,7 @@ import type {
   SavedRun,
   Snapshot,
   StepRecord,
+  TrainingEngine,
   TrainingRequest,
   TrainingResponse,
   TrainingSettings,
@@ -92,6 +94,10 @@ export interface TrainingState {
   restored: boolean;
   /** What was restored at page load (cleared when a new run starts or the notice is dismissed). */
   restoredFrom: { step: number; savedAt: number } | null;
+  /** The engine that runs "Run N steps", and why (null until the worker has said). */
+  engine: TrainingEngine | null;
+  /** 'auto': WebGPU when the worker has it; 'cpu': always the CPU. */
+  enginePreference: EnginePreference;
 
   setForm(patch: Partial<TrainingSettings>): void;
   /** Reset the form to a preset's defaults. */
@@ -116,6 +122,10 @@ export interface TrainingState {
   forgetSaved(): Promise<void>;
   dismissNotice(index: number): void;
   dismissRestored(): void;
+  /** Choose the engine for runs (a run in progress switches after the step in flight). */
+  setEngine(prefer: EnginePreference): void;
+  /** Destroy the worker's WebGPU device, as a driver reset would (?debug=1 and tests). */
+  loseDevice(): void;
 }
 
 export interface TrainingStoreOptions {
@@ -124,6 +134,8 @@ export interface TrainingStoreOptions {
   /** Save at most this often while a run goes (ms). */
   saveEveryMs?: number;
   now?: () => number;
+  /** The engine preference the lab opens with (the address's ?engine=cpu). */
+  engine?: EnginePreference;
 }
 
 const emptyStepped = (): SteppedState => ({ forward: null, loss: null, backward: [], update: null });
@@ -184,6 +196,8 @@ export function createTrainingStore(options: TrainingStoreOptions): StoreApi<Tra
     saved: null,
     restored: false,
     restoredFrom: null,
+    engine: null,
+    enginePreference: options.engine ?? 'auto',
 
     setForm(patch) {
       const form = { ...get().form, ...patch };
@@ -202,7 +216,7 @@ export function createTrainingStore(options: TrainingStoreOptions): StoreApi<Tra
       if (Object.keys(errors).length > 0) return false;
       set({ status: 'starting', error: null, divergence: null, restoredFrom: null });
       const reply = waitFor(['ready', 'error']);
-      post({ type: 'init', settings: form });
+      post({ type: 'init', settings: form, engine: get().enginePreference });
       const msg = await reply;
       if (msg.type === 'ready') requestSave();
       return msg.type === 'ready';
@@ -219,7 +233,7 @@ export function createTrainingStore(options: TrainingStoreOptions): StoreApi<Tra
       if (!saved) return false;
       set({ status: 'starting', error: null, form: saved.settings, formErrors: {} });
       const reply = waitFor(['ready', 'error']);
-      post({ type: 'init', settings: saved.settings, saved });
+      post({ type: 'init', settings: saved.settings, saved, engine: get().enginePreference });
       const msg = await reply;
       if (msg.type !== 'ready') {
         set({ notices: [...get().notices, 'The run saved in this browser could not be loaded; starting afresh.'] });
@@ -320,6 +334,15 @@ export function createTrainingStore(options: TrainingStoreOptions): StoreApi<Tra
 
     dismissRestored() {
       set({ restoredFrom: null });
+    },
+
+    setEngine(prefer) {
+      set({ enginePreference: prefer });
+      post({ type: 'set-engine', prefer });
+    },
+
+    loseDevice() {
+      post({ type: 'lose-device' });
     },
   }));
 
@@ -429,6 +452,18 @@ export function createTrainingStore(options: TrainingStoreOptions): StoreApi<Tra
       case 'prediction':
         store.setState(withPrediction(s, msg.prediction));
         break;
+      case 'engine': {
+        const patch: Partial<TrainingState> = { engine: msg.engine };
+        if (msg.notice) patch.notices = [...s.notices, msg.notice];
+        if (msg.rewind !== undefined) {
+          const at = msg.rewind;
+          patch.history = s.history.filter((r) => r.step < at);
+          patch.valHistory = s.valHistory.filter((v) => v.step <= at);
+          patch.step = at;
+        }
+        store.setState(patch);
+        break;
+      }
       case 'error':
         store.setState({
           error: msg.message,

@@ -1,4 +1,5 @@
-import type { BackwardStage, GPTConfig, ParamUpdate, Tensor, Trace } from '@glassbox/compute';
+import type { BackwardStage, EngineKind, GPTConfig, ParamUpdate, Tensor, Trace } from '@glassbox/compute';
+import type { EnginePreference } from './engineChoice';
 
 /**
  * The messages between the training lab's store (main thread) and the worker that owns the Trainer. Everything here
@@ -105,6 +106,17 @@ export interface Snapshot {
 
 export type PhaseName = 'forward' | 'loss' | 'backward' | 'update';
 
+/** The engine that runs "Run N steps" (the stepped phases always run on the CPU trainer). */
+export interface TrainingEngine {
+  kind: EngineKind;
+  /** One sentence for the page: which engine trains and why. */
+  reason: string;
+  /** A WebGPU device works in the worker (so the student can choose it). */
+  webgpuAvailable: boolean;
+  /** 'auto': WebGPU when it works and the model fits it; 'cpu': always the CPU. */
+  prefer: EnginePreference;
+}
+
 export interface ForwardPhase {
   kind: 'forward';
   step: number;
@@ -156,7 +168,11 @@ export interface UpdatePhase {
 export type PhaseResult = ForwardPhase | LossPhase | BackwardPhase | UpdatePhase;
 
 export type TrainingRequest =
-  | { type: 'init'; settings: TrainingSettings; saved?: SavedRun }
+  | { type: 'init'; settings: TrainingSettings; saved?: SavedRun; engine?: EnginePreference }
+  /** Which engine runs "Run N steps" from now on (a run in progress switches after the step in flight). */
+  | { type: 'set-engine'; prefer: EnginePreference }
+  /** Destroy the worker's WebGPU device, as a driver reset would (the page's ?debug=1 hook, and tests). */
+  | { type: 'lose-device' }
   /** Change the learning rate and optimizer of the current run, keeping the weights (and AdamW's state if kept). */
   | { type: 'configure'; lr: number; optimizer: OptimizerKind }
   /** Run the next phase of the stepped training step. */
@@ -224,4 +240,12 @@ export type TrainingResponse =
     }
   | { type: 'checkpoint'; reason: 'save' | 'export'; run: SavedRun }
   | { type: 'prediction'; prediction: Prediction | null }
+  | {
+      type: 'engine';
+      engine: TrainingEngine;
+      /** Something happened the student should know (the device was lost and training moved to the CPU). */
+      notice?: string;
+      /** Steps from this one on were undone (run again on the new engine): drop them from the loss curve. */
+      rewind?: number;
+    }
   | { type: 'error'; message: string };

@@ -1,9 +1,18 @@
-import type { Batch, BatchSource, GPTConfig, GPTParams, OptimizerSnapshot, Tensor } from '@glassbox/compute';
+import type {
+  Batch,
+  BatchSource,
+  GPTConfig,
+  GPTParams,
+  OptimizerSnapshot,
+  Tensor,
+  TrainerOptions,
+} from '@glassbox/compute';
 import {
   argmax,
   cloneParams,
   countParams,
   crossEntropy,
+  fallbackTrainerToCpu,
   flattenParams,
   forward,
   GlassboxError,
@@ -27,6 +36,9 @@ import {
 } from '@glassbox/models';
 import type { Tokenizer } from '@glassbox/tokenizers';
 import { tokenizerFromJSON } from '@glassbox/tokenizers';
+import type { EnginePreference } from './engineChoice';
+import type { GpuSource, LabGpuTrainer } from './trainingGpu';
+import { browserGpuSource, isGpuTrouble, TrainingGpu } from './trainingGpu';
 import {
   defaultSettings,
   describeOptimizer,
@@ -42,6 +54,7 @@ import type {
   SavedRun,
   Snapshot,
   StepRecord,
+  TrainingEngine,
   TrainingRequest,
   TrainingResponse,
   TrainingSettings,
@@ -53,11 +66,19 @@ import type {
  * TrainingResponses. No DOM: the app's Web Worker is a three-line adapter around it (post = self.postMessage), and
  * tests drive it directly in Node.
  *
- * Running is a loop of Trainer.runStep() that yields to the event loop (so pause/cancel messages arrive), posts
- * progress every 100 ms, measures the validation loss when it costs little, and keeps a "last good" copy of the
- * weights. When a step diverges the Trainer leaves the weights as they were before that step; those can already be
- * ruined (finite but huge, after a few steps at an absurd learning rate), so the loop goes back to the last copy
- * whose loss was still close to the best of the run.
+ * Running is a loop of runStep() that yields to the event loop (so pause/cancel messages arrive), posts progress
+ * every 100 ms, measures the validation loss when it costs little, and keeps a "last good" copy of the weights. When
+ * a step diverges the trainer leaves the weights as they were before that step; those can already be ruined (finite
+ * but huge, after a few steps at an absurd learning rate), so the loop goes back to the last copy whose loss was
+ * still close to the best of the run.
+ *
+ * Runs train on WebGPU when the worker has a device and the model fits it (trainingGpu.ts), else on the CPU Trainer.
+ * The CPU Trainer stays the home of the stepped phases and of everything drawn or saved: during a WebGPU run the
+ * weights (and optimizer moments) are read back into it whenever a snapshot is due and when the run stops, so it is
+ * an exact copy then. Going the other way (weights the CPU changed: a stepped update, a new learning rate, restored
+ * good weights) the GPU trainer is made afresh from the CPU's weights, with fresh optimizer moments. A lost device
+ * (or a limit the model hits) moves the run to the CPU through compute's fallbackTrainerToCpu, at the last weights
+ * read back, and the steps after them are run again.
  */
 
 export type Post = (msg: TrainingResponse, transfer: ArrayBuffer[]) => void;
@@ -66,12 +87,15 @@ export interface WorkerDeps {
   loadModel(name: string): Promise<Pick<LoadedModel, 'config' | 'params' | 'tokenizer'>>;
   now(): number;
   sleep(ms: number): Promise<void>;
+  /** WebGPU for runs: `navigator.gpu` by default (a dedicated worker has it in Chromium); tests pass Dawn's. */
+  gpu: GpuSource;
 }
 
 const defaultDeps: WorkerDeps = {
   loadModel: (name) => loadShippedModel(name),
   now: () => performance.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  gpu: browserGpuSource,
 };
 
 const CLIP_NORM = 1;
@@ -140,12 +164,23 @@ export class TrainingWorkerCore {
   private stepLogits: Tensor | null = null;
   private stepLoss = Number.NaN;
   private readonly deps: WorkerDeps;
+  private readonly gpu: TrainingGpu;
+  private prefer: EnginePreference = 'auto';
+  /** Counts changes the CPU trainer made to its weights or optimizer: a GPU trainer made earlier no longer matches. */
+  private generation = 0;
+  /** A run is training on the GPU right now (its loop reports a lost device itself). */
+  private gpuRunning = false;
+  private lossAnnounced = false;
 
   constructor(
     private readonly post: Post,
     deps: Partial<WorkerDeps> = {},
   ) {
     this.deps = { ...defaultDeps, ...deps };
+    this.gpu = new TrainingGpu(this.deps.gpu, (why) => {
+      // A loss while no run uses the GPU: say so now (a run's loop says so when its next step fails).
+      if (!this.gpuRunning && this.model) this.announceLoss(`The WebGPU device was lost (${why}).`);
+    });
   }
 
   /** Handle one request. Never throws: failures are posted as { type: 'error' } or 'diverged'. */
@@ -154,7 +189,14 @@ export class TrainingWorkerCore {
       switch (req.type) {
         case 'init':
           await this.stopRun('cancelled');
+          if (req.engine) this.prefer = req.engine;
           await this.init(req.settings, req.saved);
+          return;
+        case 'set-engine':
+          await this.setEngine(req.prefer);
+          return;
+        case 'lose-device':
+          this.gpu.loseDevice();
           return;
         case 'configure':
           await this.configure(req.lr, req.optimizer);
@@ -223,6 +265,8 @@ export class TrainingWorkerCore {
     this.settings = settings;
     this.data = data;
     this.trainer = this.makeTrainer(settings, model, data);
+    this.generation += 1;
+    await this.gpu.setModel(model.config, model.params);
     this.records = saved ? saved.history.slice() : [];
     this.valHistory = saved ? saved.valHistory.slice() : [];
     this.trainer.completedSteps = saved ? saved.step : 0;
@@ -250,6 +294,7 @@ export class TrainingWorkerCore {
       },
       [],
     );
+    this.post({ type: 'engine', engine: this.engineStatus() }, []);
   }
 
   private async freshModel(settings: TrainingSettings): Promise<Model> {
@@ -290,13 +335,116 @@ export class TrainingWorkerCore {
     };
   }
 
-  private makeTrainer(settings: TrainingSettings, model: Model, data: Dataset): Trainer {
-    return new Trainer(model.config, model.params, {
+  private trainerOptions(settings: TrainingSettings, data: Dataset): TrainerOptions {
+    return {
       data: data.train,
       optimizer: optimizerConfig(settings.optimizer),
       schedule: presetSchedule(settings.preset, settings.lr),
       clipNorm: CLIP_NORM,
+    };
+  }
+
+  private makeTrainer(settings: TrainingSettings, model: Model, data: Dataset): Trainer {
+    return new Trainer(model.config, model.params, this.trainerOptions(settings, data));
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // The engine that runs "Run N steps".
+
+  private engineStatus(): TrainingEngine {
+    const { gpu, prefer } = this;
+    if (prefer === 'auto' && gpu.usable) {
+      const on = gpu.adapterName;
+      return {
+        kind: 'webgpu',
+        reason: `Training runs on WebGPU${on ? ` (${on})` : ''}, in a Web Worker.`,
+        webgpuAvailable: true,
+        prefer,
+      };
+    }
+    const why = prefer === 'cpu' ? 'the CPU engine was asked for' : gpu.whyNot;
+    return {
+      kind: 'cpu',
+      reason: `Training runs on the CPU, in a Web Worker: ${why}.`,
+      webgpuAvailable: gpu.available,
+      prefer,
+    };
+  }
+
+  private async setEngine(prefer: EnginePreference): Promise<void> {
+    const wasRunning = this.run !== null;
+    if (prefer !== this.prefer && wasRunning) await this.stopRun('paused', false);
+    this.prefer = prefer;
+    this.post({ type: 'engine', engine: this.engineStatus() }, []);
+    if (wasRunning && this.paused) {
+      const p = this.paused;
+      this.paused = null;
+      this.loop(p.total, p.done, p.pace);
+    }
+  }
+
+  private announceLoss(notice: string, rewind?: number): void {
+    const first = !this.lossAnnounced;
+    this.lossAnnounced = true;
+    this.post(
+      {
+        type: 'engine',
+        engine: this.engineStatus(),
+        notice: first ? notice : undefined,
+        rewind,
+      },
+      [],
+    );
+  }
+
+  /** Copy weights (and optimizer state) into the CPU trainer, in place: it is then at `step`. */
+  private adopt(params: GPTParams, optimizer: OptimizerSnapshot | undefined, step: number): void {
+    const trainer = this.trainerOrFail();
+    const from = flattenParams(params);
+    flattenParams(trainer.params).forEach(([, t], i) => {
+      t.data.set(from[i][1].data);
     });
+    if (optimizer) trainer.optimizer.restore(optimizer);
+    trainer.completedSteps = step;
+  }
+
+  /** Read the GPU trainer's weights and optimizer state back into the CPU trainer. */
+  private async mirror(gpu: LabGpuTrainer): Promise<void> {
+    const ckpt = await gpu.checkpoint();
+    this.adopt(ckpt.params, ckpt.optimizer, gpu.startStep + ckpt.step);
+  }
+
+  /**
+   * The GPU failed under a run (device lost, a limit): go on on the CPU from the last weights read back
+   * (compute's fallbackTrainerToCpu), drop the steps after them from the records (they run again) and say so.
+   */
+  private async leaveGpu(gpu: LabGpuTrainer | null, e: GlassboxError, run: ActiveRun): Promise<void> {
+    let resumeAt = this.trainerOrFail().completedSteps;
+    let state = 'weights';
+    let lost = 0;
+    if (gpu) {
+      const fb = await fallbackTrainerToCpu(gpu);
+      resumeAt = gpu.startStep + fb.trainer.completedSteps;
+      state = fb.reason.includes('optimizer state') ? 'weights and optimizer state' : 'weights';
+      this.adopt(fb.trainer.params, fb.trainer.optimizer.snapshot(), resumeAt);
+      lost = this.records.filter((r) => r.step >= resumeAt).length;
+      this.records = this.records.filter((r) => r.step < resumeAt);
+      this.valHistory = this.valHistory.filter((v) => v.step <= resumeAt);
+      run.done = Math.max(0, run.done - lost);
+      if (this.good && this.good.step > resumeAt) this.good = null;
+    }
+    this.gpu.abandon(e);
+    this.generation += 1;
+    const what =
+      e.code === 'device-lost'
+        ? `The WebGPU device was lost during training (${this.gpu.lostReason ?? e.message})`
+        : `WebGPU could not train this model (${e.message.replace(/[.\s]+$/, '')})`;
+    this.announceLoss(
+      `${what}. Training continues on the CPU from step ${resumeAt}, with the ${state} read back from the GPU ` +
+        `then${lost > 0 ? `; the ${lost} step${lost === 1 ? '' : 's'} after it are run again` : ''}.`,
+      lost > 0 ? resumeAt : undefined,
+    );
+    if (e.code !== 'device-lost') this.lossAnnounced = false;
   }
 
   private describe(settings: TrainingSettings, model: Model, data: Dataset): RunInfo {
@@ -348,6 +496,7 @@ export class TrainingWorkerCore {
       trainer.optimizer.restore(old.optimizer.snapshot());
     trainer.completedSteps = old.completedSteps;
     this.trainer = trainer;
+    this.generation += 1;
     this.settings = settings;
     this.stepBatch = null;
     this.info = { ...(this.info as RunInfo), ...this.describe(settings, model as Model, data as Dataset) };
@@ -425,6 +574,7 @@ export class TrainingWorkerCore {
         case 'update': {
           const info = this.info as RunInfo;
           const r = trainer.update({ inspect: info.inspectAll ? 'all' : [this.inspect] });
+          this.generation += 1;
           const summary = trainer.history[trainer.history.length - 1];
           const record = toRecord(summary);
           this.records.push(record);
@@ -504,7 +654,7 @@ export class TrainingWorkerCore {
   }
 
   private loop(total: number, done0: number, pace: number): void {
-    const trainer = this.trainerOrFail();
+    this.trainerOrFail();
     const { now, sleep } = this.deps;
     let resolveFinished = () => {};
     const run: ActiveRun = {
@@ -551,54 +701,106 @@ export class TrainingWorkerCore {
       if (snapshot) lastSnapshot = lastFlush;
     };
 
+    /** The GPU trainer for this run, or null for the CPU (no WebGPU, the CPU asked for, or it failed to start). */
+    const startGpu = async (): Promise<LabGpuTrainer | null> => {
+      if (this.prefer !== 'auto' || !this.gpu.usable) return null;
+      const trainer = this.trainerOrFail();
+      try {
+        const gpu = this.gpu.trainerFor(
+          trainer,
+          this.trainerOptions(this.settings as TrainingSettings, this.data as Dataset),
+          this.generation,
+        );
+        // A half-done stepped step would be stale after the GPU's steps: drop it (the CPU's runStep does the same).
+        await trainer.train(0);
+        this.gpuRunning = true;
+        return gpu;
+      } catch (e) {
+        if (!isGpuTrouble(e)) throw e;
+        await this.leaveGpu(null, e, run);
+        return null;
+      }
+    };
+
     const body = async () => {
+      let gpu = await startGpu();
       while (run.done < run.total && run.stop === null) {
         const t0 = now();
-        if (run.done === done0 || trainer.completedSteps % GOOD_EVERY === 0) {
-          candidate = {
-            params: cloneParams(trainer.config, trainer.params),
-            optimizer: trainer.optimizer.snapshot(),
-            step: trainer.completedSteps,
-            loss: null,
-          };
-        }
-        let summary: ReturnType<Trainer['runStep']>;
+        const trainer = this.trainerOrFail();
         try {
-          summary = trainer.runStep();
-        } catch (e) {
+          const at = gpu ? gpu.globalSteps : trainer.completedSteps;
+          if (run.done === done0 || at % GOOD_EVERY === 0) {
+            if (gpu) {
+              const ckpt = await gpu.checkpoint();
+              candidate = { params: ckpt.params, optimizer: ckpt.optimizer as OptimizerSnapshot, step: at, loss: null };
+            } else {
+              candidate = {
+                params: cloneParams(trainer.config, trainer.params),
+                optimizer: trainer.optimizer.snapshot(),
+                step: at,
+                loss: null,
+              };
+            }
+          }
+          const summary = gpu ? await gpu.runStep() : trainer.runStep();
+          if (!gpu) this.generation += 1;
+          computeMs += now() - t0;
+          tokens += summary.tokens;
+          run.done += 1;
+          const record = toRecord(summary, gpu ? gpu.startStep : 0);
+          this.records.push(record);
+          buffer.push(record);
+          if (Number.isFinite(record.loss)) best = Math.min(best, record.loss);
+          const c = candidate as Good | null;
+          if (c && c.step === record.step && Number.isFinite(record.loss) && record.loss <= 1.5 * best + 0.05) {
+            c.loss = record.loss;
+            this.good = c;
+            candidate = null;
+          }
+          const last = run.done === run.total;
+          const t = now();
+          const snapshotDue = t - lastSnapshot >= (pace > 0 ? PROGRESS_MS : SNAPSHOT_MS);
+          const flushDue = last || t - lastFlush >= PROGRESS_MS;
+          // On WebGPU the CPU copy (predictions, validation, saves) is read back when a snapshot is due.
+          let current = !gpu;
+          if (gpu && (last || (flushDue && snapshotDue))) {
+            await this.mirror(gpu);
+            current = true;
+          }
+          // Validation when it is cheap: at most a sixth of the time goes to it.
+          const steps = gpu ? gpu.globalSteps : trainer.completedSteps;
+          if (current && (last || ((gpu || steps % 10 === 0) && now() - lastVal >= 5 * valCost))) {
+            const v0 = now();
+            const v = { step: steps, loss: this.valLoss() };
+            valCost = now() - v0;
+            lastVal = now();
+            vals.push(v);
+            this.valHistory.push(v);
+          }
+          if (flushDue) flush(current && (last || snapshotDue));
+        } catch (thrown) {
+          const e = gpu ? await this.gpu.explain(thrown) : thrown;
           if (e instanceof GlassboxError && e.code === 'training-diverged') {
+            if (gpu) {
+              // The GPU left the weights of before the failed step; the CPU trainer takes them (or the last good).
+              await this.mirror(gpu);
+              this.gpu.dropTrainer();
+              this.gpuRunning = false;
+            }
             if (buffer.length > 0 || vals.length > 0) flush(false);
-            this.postDiverged(e.message, trainer.completedSteps, run);
+            this.postDiverged(e.message, this.trainerOrFail().completedSteps, run);
             return;
+          }
+          if (gpu && isGpuTrouble(e)) {
+            if (buffer.length > 0 || vals.length > 0) flush(false);
+            await this.leaveGpu(gpu, e, run);
+            gpu = null;
+            this.gpuRunning = false;
+            candidate = null;
+            continue;
           }
           throw e;
         }
-        computeMs += now() - t0;
-        tokens += summary.tokens;
-        run.done += 1;
-        const record = toRecord(summary);
-        this.records.push(record);
-        buffer.push(record);
-        if (Number.isFinite(record.loss)) best = Math.min(best, record.loss);
-        const c = candidate as Good | null;
-        if (c && c.step === record.step && Number.isFinite(record.loss) && record.loss <= 1.5 * best + 0.05) {
-          c.loss = record.loss;
-          this.good = c;
-          candidate = null;
-        }
-        // Validation when it is cheap: at most a sixth of the time goes to it.
-        const last = run.done === run.total;
-        if (last || (trainer.completedSteps % 10 === 0 && now() - lastVal >= 5 * valCost)) {
-          const v0 = now();
-          const v = { step: trainer.completedSteps, loss: this.valLoss() };
-          valCost = now() - v0;
-          lastVal = now();
-          vals.push(v);
-          this.valHistory.push(v);
-        }
-        const t = now();
-        const snapshotDue = t - lastSnapshot >= (pace > 0 ? PROGRESS_MS : SNAPSHOT_MS);
-        if (last || t - lastFlush >= PROGRESS_MS) flush(last || snapshotDue);
         if (pace > 0) {
           await sleep(Math.max(0, 1000 / pace - (now() - t0)));
           lastYield = now();
@@ -607,6 +809,18 @@ export class TrainingWorkerCore {
           lastYield = now();
         }
       }
+      if (gpu) {
+        try {
+          await this.mirror(gpu);
+        } catch (thrown) {
+          const e = await this.gpu.explain(thrown);
+          if (!isGpuTrouble(e)) throw e;
+          await this.leaveGpu(gpu, e, run);
+          gpu = null;
+        }
+      }
+      this.gpuRunning = false;
+      const trainer = this.trainerOrFail();
       if (buffer.length > 0 || vals.length > 0) flush(true);
       const reason = run.stop ?? 'steps';
       if (reason === 'paused') this.paused = { total: run.total, done: run.done, pace: run.pace };
@@ -627,6 +841,7 @@ export class TrainingWorkerCore {
     body()
       .catch((e) => this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) }, []))
       .finally(() => {
+        this.gpuRunning = false;
         this.run = null;
         resolveFinished();
       });
@@ -657,6 +872,7 @@ export class TrainingWorkerCore {
     this.good = null;
     this.paused = null;
     this.stepBatch = null;
+    this.generation += 1;
     const what = /: (.*?)\. The parameters/.exec(trainerMessage)?.[1] ?? trainerMessage;
     const lr = (this.settings as TrainingSettings).lr;
     let message = `Training diverged at step ${failedStep}: ${what}.`;
@@ -760,8 +976,9 @@ export class TrainingWorkerCore {
       configJson: saved.configJson,
       tokenizerJson: JSON.stringify(model.tokenizer.toJSON()),
       step: trainer.completedSteps,
-      history: this.records,
-      valHistory: this.valHistory,
+      // During a WebGPU run the records can be ahead of the weights last read back: save what matches them.
+      history: this.records.filter((r) => r.step < trainer.completedSteps),
+      valHistory: this.valHistory.filter((v) => v.step <= trainer.completedSteps),
       savedAt: Date.now(),
     };
   }
@@ -873,8 +1090,12 @@ function meanLoss(config: GPTConfig, params: GPTParams, batches: readonly Batch[
   return n > 0 ? sum / n : Number.NaN;
 }
 
-function toRecord(s: { step: number; loss: number; lr: number; gradNorm: number; tokens: number }): StepRecord {
-  return { step: s.step, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, tokens: s.tokens };
+/** A step summary as the loss curve records it; `offset` turns a GPU trainer's own step count into the run's. */
+function toRecord(
+  s: { step: number; loss: number; lr: number; gradNorm: number; tokens: number },
+  offset = 0,
+): StepRecord {
+  return { step: s.step + offset, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, tokens: s.tokens };
 }
 
 function fmt(x: number): string {

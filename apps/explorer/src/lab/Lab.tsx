@@ -321,6 +321,7 @@ function RunPanel({ store }: { store: Store }) {
   return (
     <section className="panel lab-run" aria-labelledby="lab-run-title" data-testid="lab-run">
       <h2 id="lab-run-title">Train</h2>
+      <EngineLine store={store} />
       <form
         className="lab-run-controls"
         onSubmit={(e) => {
@@ -419,6 +420,34 @@ function RunPanel({ store }: { store: Store }) {
       {info && <p className="lab-hint-small">Validation: {info.validation}</p>}
       <PredictionPanel store={store} />
     </section>
+  );
+}
+
+/** Which engine "Run N steps" trains on and why, with the choice between WebGPU and the CPU where both work. */
+function EngineLine({ store }: { store: Store }) {
+  const engine = useStore(store, (s) => s.engine);
+  const prefer = useStore(store, (s) => s.enginePreference);
+  if (!engine) return null;
+  return (
+    <p className="lab-engine" data-testid="lab-engine" data-kind={engine.kind}>
+      <span className="badge" title={engine.reason}>
+        engine: {engine.kind === 'cpu' ? 'CPU' : 'WebGPU'} — {engine.reason}
+      </span>
+      {(engine.webgpuAvailable || prefer === 'cpu') && (
+        <label>
+          {' '}
+          Train on{' '}
+          <select
+            value={prefer}
+            onChange={(e) => store.getState().setEngine(e.target.value === 'cpu' ? 'cpu' : 'auto')}
+            data-testid="lab-engine-select"
+          >
+            <option value="auto">WebGPU when it works</option>
+            <option value="cpu">the CPU</option>
+          </select>
+        </label>
+      )}
+    </p>
   );
 }
 

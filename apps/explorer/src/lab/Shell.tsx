@@ -2,6 +2,8 @@ import type { KeyboardEvent } from 'react';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { App } from '../App';
 import './lab.css';
+// Read the address's ?engine / ?debug before the explorer rewrites it.
+import './labOptions';
 
 const Lab = lazy(() => import('./Lab').then((m) => ({ default: m.Lab })));
 

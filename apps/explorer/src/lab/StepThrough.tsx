@@ -55,6 +55,9 @@ export function StepThrough({ store }: { store: Store }) {
         tensors from the trainer.
         {status === 'running' && ' Pause the run to step through a training step.'}
       </p>
+      <p className="hint" data-testid="lab-step-engine">
+        Stepping always runs on the CPU trainer: a WebGPU step is one GPU submission and cannot stop between phases.
+      </p>
       <div className="lab-step-controls">
         <button
           type="button"

@@ -1,6 +1,14 @@
 import type { StoreApi, TrainingResponse, TrainingState, TrainingTransport } from '@glassbox/store';
 import { createTrainingStore } from '@glassbox/store';
+import { labOptions } from './labOptions';
 import { indexedDbPersistence } from './persist';
+
+declare global {
+  interface Window {
+    /** ?debug=1 only: destroy the training worker's WebGPU device, as a driver reset would. */
+    __glassboxLabLoseDevice?: () => void;
+  }
+}
 
 let lab: StoreApi<TrainingState> | null = null;
 let opened = false;
@@ -17,7 +25,8 @@ export function labStore(): StoreApi<TrainingState> {
       return () => worker.removeEventListener('message', onMessage);
     },
   };
-  const store = createTrainingStore({ transport, persistence: indexedDbPersistence });
+  const store = createTrainingStore({ transport, persistence: indexedDbPersistence, engine: labOptions.engine });
+  if (labOptions.debug) window.__glassboxLabLoseDevice = () => store.getState().loseDevice();
   worker.addEventListener('error', (e) => {
     store.setState({ status: 'error', error: `The training worker failed: ${e.message || 'unknown error'}` });
   });

@@ -86,8 +86,10 @@ export class GpuContext {
 
   /** Turns an error from a GPU promise into 'device-lost' when that is what it was. */
   async explainFailure(e: unknown): Promise<never> {
-    // Dawn resolves device.lost a moment after the failing call rejects; give it that moment.
-    await new Promise((r) => setTimeout(r, 0));
+    // device.lost resolves some time after the failing call rejects: a tick later in Dawn, longer in Chromium (a
+    // mapAsync rejects with "Buffer was unmapped" first). Wait for it, but not forever: a real error has no loss.
+    await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 1000))]);
+    await new Promise((r) => setTimeout(r, 0)); // let the lost handler above record the message
     this.checkAlive();
     throw e;
   }

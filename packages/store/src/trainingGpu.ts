@@ -6,14 +6,7 @@ import type {
   Trainer,
   TrainerOptions,
 } from '@glassbox/compute';
-import {
-  cloneParams,
-  GlassboxError,
-  GpuContext,
-  learningRate,
-  WebGpuEngine,
-  WebGpuModelTrainer,
-} from '@glassbox/compute';
+import { cloneParams, GlassboxError, GpuContext, WebGpuEngine, WebGpuModelTrainer } from '@glassbox/compute';
 
 /**
  * The training lab's WebGPU side, inside the worker: one device for the page's worker, one engine per model (its
@@ -27,33 +20,6 @@ export type GpuSource = () => AcquireOptions['gpu'] | Promise<AcquireOptions['gp
 
 export const browserGpuSource: GpuSource = () =>
   (globalThis as { navigator?: { gpu?: AcquireOptions['gpu'] } }).navigator?.gpu;
-
-/**
- * A WebGPU trainer that goes on from step `startStep` of a run begun elsewhere (the CPU trainer, a saved run): the
- * batches and the learning rate are those of the global step. compute's WebGpuModelTrainer always starts at step 0
- * with fresh optimizer moments, so the data source is shifted and `lr` follows the schedule at the global step; the
- * moments do start afresh (t = 0), since the GPU trainer cannot be given the CPU's.
- */
-export class LabGpuTrainer extends WebGpuModelTrainer {
-  readonly startStep: number;
-  /** The CPU trainer's generation this trainer was made from (see TrainingWorkerCore). */
-  readonly generation: number;
-
-  constructor(engine: WebGpuEngine, options: TrainerOptions, startStep: number, generation: number) {
-    super(engine, { ...options, data: (step) => options.data(startStep + step) });
-    this.startStep = startStep;
-    this.generation = generation;
-  }
-
-  override get lr(): number {
-    return learningRate(this.startStep + this.completedSteps, this.options.schedule);
-  }
-
-  /** Completed steps counted from the start of the whole run. */
-  get globalSteps(): number {
-    return this.startStep + this.completedSteps;
-  }
-}
 
 /** Failures that mean "train on the CPU instead": the device went away, or this model does not fit it. */
 export function isGpuTrouble(e: unknown): e is GlassboxError {
@@ -73,7 +39,9 @@ export class TrainingGpu {
   /** Why the current model cannot run on this device. */
   private modelProblem: string | null = null;
   private engine: WebGpuEngine | null = null;
-  private current: LabGpuTrainer | null = null;
+  private current: WebGpuModelTrainer | null = null;
+  /** The CPU trainer's generation `current` was made from (see TrainingWorkerCore). */
+  private currentGeneration = -1;
 
   constructor(
     private readonly source: GpuSource,
@@ -164,16 +132,27 @@ export class TrainingGpu {
     }
   }
 
-  /** The trainer for the next run: the current one when it still holds the CPU trainer's state, else a new one. */
-  trainerFor(cpu: Trainer, options: TrainerOptions, generation: number): LabGpuTrainer {
+  /**
+   * The trainer for the next run: the current one when it still holds the CPU trainer's state, else a new one
+   * restored from the CPU trainer's checkpoint (weights, optimizer moments and step, so the batches and the learning
+   * rate go on from there and the loss does not bump).
+   */
+  async trainerFor(cpu: Trainer, options: TrainerOptions, generation: number): Promise<WebGpuModelTrainer> {
     const engine = this.engine;
     if (!engine || !this.usable) throw new GlassboxError('unsupported', this.whyNot);
     const t = this.current;
-    if (t && t.generation === generation && t.globalSteps === cpu.completedSteps) return t;
+    if (t && this.currentGeneration === generation && t.completedSteps === cpu.completedSteps) return t;
     this.dropTrainer();
-    engine.setParams(cloneParams(cpu.config, cpu.params));
-    this.current = new LabGpuTrainer(engine, options, cpu.completedSteps, generation);
-    return this.current;
+    const trainer = new WebGpuModelTrainer(engine, options);
+    try {
+      await trainer.restore(await cpu.checkpoint());
+    } catch (e) {
+      if (!this.lost) trainer.dispose();
+      throw e;
+    }
+    this.current = trainer;
+    this.currentGeneration = generation;
+    return trainer;
   }
 
   /** Forget the GPU trainer (its optimizer buffers); the engine keeps the weights it last had. */

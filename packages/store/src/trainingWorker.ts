@@ -6,6 +6,7 @@ import type {
   OptimizerSnapshot,
   Tensor,
   TrainerOptions,
+  WebGpuModelTrainer,
 } from '@glassbox/compute';
 import {
   argmax,
@@ -37,7 +38,7 @@ import {
 import type { Tokenizer } from '@glassbox/tokenizers';
 import { tokenizerFromJSON } from '@glassbox/tokenizers';
 import type { EnginePreference } from './engineChoice';
-import type { GpuSource, LabGpuTrainer } from './trainingGpu';
+import type { GpuSource } from './trainingGpu';
 import { browserGpuSource, isGpuTrouble, TrainingGpu } from './trainingGpu';
 import {
   defaultSettings,
@@ -76,7 +77,8 @@ import type {
  * The CPU Trainer stays the home of the stepped phases and of everything drawn or saved: during a WebGPU run the
  * weights (and optimizer moments) are read back into it whenever a snapshot is due and when the run stops, so it is
  * an exact copy then. Going the other way (weights the CPU changed: a stepped update, a new learning rate, restored
- * good weights) the GPU trainer is made afresh from the CPU's weights, with fresh optimizer moments. A lost device
+ * good weights) the GPU trainer is made afresh and restored from the CPU trainer's checkpoint: weights, optimizer
+ * moments and step, so the run goes on as if it had stayed on one engine. A lost device
  * (or a limit the model hits) moves the run to the CPU through compute's fallbackTrainerToCpu, at the last weights
  * read back, and the steps after them are run again.
  */
@@ -409,22 +411,22 @@ export class TrainingWorkerCore {
   }
 
   /** Read the GPU trainer's weights and optimizer state back into the CPU trainer. */
-  private async mirror(gpu: LabGpuTrainer): Promise<void> {
+  private async mirror(gpu: WebGpuModelTrainer): Promise<void> {
     const ckpt = await gpu.checkpoint();
-    this.adopt(ckpt.params, ckpt.optimizer, gpu.startStep + ckpt.step);
+    this.adopt(ckpt.params, ckpt.optimizer, ckpt.step);
   }
 
   /**
    * The GPU failed under a run (device lost, a limit): go on on the CPU from the last weights read back
    * (compute's fallbackTrainerToCpu), drop the steps after them from the records (they run again) and say so.
    */
-  private async leaveGpu(gpu: LabGpuTrainer | null, e: GlassboxError, run: ActiveRun): Promise<void> {
+  private async leaveGpu(gpu: WebGpuModelTrainer | null, e: GlassboxError, run: ActiveRun): Promise<void> {
     let resumeAt = this.trainerOrFail().completedSteps;
     let state = 'weights';
     let lost = 0;
     if (gpu) {
       const fb = await fallbackTrainerToCpu(gpu);
-      resumeAt = gpu.startStep + fb.trainer.completedSteps;
+      resumeAt = fb.trainer.completedSteps;
       state = fb.reason.includes('optimizer state') ? 'weights and optimizer state' : 'weights';
       this.adopt(fb.trainer.params, fb.trainer.optimizer.snapshot(), resumeAt);
       lost = this.records.filter((r) => r.step >= resumeAt).length;
@@ -702,11 +704,11 @@ export class TrainingWorkerCore {
     };
 
     /** The GPU trainer for this run, or null for the CPU (no WebGPU, the CPU asked for, or it failed to start). */
-    const startGpu = async (): Promise<LabGpuTrainer | null> => {
+    const startGpu = async (): Promise<WebGpuModelTrainer | null> => {
       if (this.prefer !== 'auto' || !this.gpu.usable) return null;
       const trainer = this.trainerOrFail();
       try {
-        const gpu = this.gpu.trainerFor(
+        const gpu = await this.gpu.trainerFor(
           trainer,
           this.trainerOptions(this.settings as TrainingSettings, this.data as Dataset),
           this.generation,
@@ -728,7 +730,7 @@ export class TrainingWorkerCore {
         const t0 = now();
         const trainer = this.trainerOrFail();
         try {
-          const at = gpu ? gpu.globalSteps : trainer.completedSteps;
+          const at = gpu ? gpu.completedSteps : trainer.completedSteps;
           if (run.done === done0 || at % GOOD_EVERY === 0) {
             if (gpu) {
               const ckpt = await gpu.checkpoint();
@@ -747,7 +749,7 @@ export class TrainingWorkerCore {
           computeMs += now() - t0;
           tokens += summary.tokens;
           run.done += 1;
-          const record = toRecord(summary, gpu ? gpu.startStep : 0);
+          const record = toRecord(summary);
           this.records.push(record);
           buffer.push(record);
           if (Number.isFinite(record.loss)) best = Math.min(best, record.loss);
@@ -768,7 +770,7 @@ export class TrainingWorkerCore {
             current = true;
           }
           // Validation when it is cheap: at most a sixth of the time goes to it.
-          const steps = gpu ? gpu.globalSteps : trainer.completedSteps;
+          const steps = gpu ? gpu.completedSteps : trainer.completedSteps;
           if (current && (last || ((gpu || steps % 10 === 0) && now() - lastVal >= 5 * valCost))) {
             const v0 = now();
             const v = { step: steps, loss: this.valLoss() };
@@ -1091,11 +1093,8 @@ function meanLoss(config: GPTConfig, params: GPTParams, batches: readonly Batch[
 }
 
 /** A step summary as the loss curve records it; `offset` turns a GPU trainer's own step count into the run's. */
-function toRecord(
-  s: { step: number; loss: number; lr: number; gradNorm: number; tokens: number },
-  offset = 0,
-): StepRecord {
-  return { step: s.step + offset, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, tokens: s.tokens };
+function toRecord(s: { step: number; loss: number; lr: number; gradNorm: number; tokens: number }): StepRecord {
+  return { step: s.step, loss: s.loss, lr: s.lr, gradNorm: s.gradNorm, tokens: s.tokens };
 }
 
 function fmt(x: number): string {

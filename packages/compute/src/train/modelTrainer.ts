@@ -2,6 +2,7 @@ import type { GPTConfig } from '../config';
 import type { EngineKind } from '../engine';
 import { fail } from '../errors';
 import type { GPTParams } from '../params';
+import { paramSpecs } from '../params';
 import type { Batch } from './batch';
 import type { OptimizerSnapshot } from './optim';
 import type { StepSummary, TrainerOptions, TrainOptions, TrainSummary } from './trainer';
@@ -47,6 +48,13 @@ export interface ModelTrainer {
   getParams(): Promise<GPTParams>;
   /** A CPU copy of the parameters and optimizer state, enough to resume exactly (WebGPU: one readback). */
   checkpoint(): Promise<TrainerCheckpoint>;
+  /**
+   * Go on from a checkpoint taken on either engine: its weights become the trainer's, the optimizer takes its state
+   * (AdamW's m, v and t; SGD's momentum as m), or starts afresh (t = 0) when it has none, and the next step is
+   * `checkpoint.step`: that step's batch and learning rate. History records from that step on are dropped. The
+   * optimizer kind must match the checkpoint's state ('bad-checkpoint' otherwise). CPU: at once; WebGPU: one upload.
+   */
+  restore(checkpoint: TrainerCheckpoint): void | Promise<void>;
   /** Free what the trainer allocated (WebGPU: gradient and optimizer buffers). The CPU trainer holds nothing. */
   dispose(): void;
 }
@@ -58,6 +66,76 @@ export interface TrainerCheckpoint {
   params: GPTParams;
   /** Absent when only the weights were read (a `getParams()` snapshot): the optimizer then starts afresh. */
   optimizer?: OptimizerSnapshot;
+}
+
+/**
+ * Throws 'bad-checkpoint' unless `checkpoint` fits this model and optimizer: an integer step >= 0, every parameter
+ * of the right size, and optimizer state with one buffer per parameter (plus v for AdamW, none for SGD).
+ */
+export function checkCheckpoint(config: GPTConfig, optimizer: 'adamw' | 'sgd', checkpoint: TrainerCheckpoint): void {
+  const { step, params, optimizer: o } = checkpoint;
+  if (!Number.isInteger(step) || step < 0)
+    fail('bad-checkpoint', `checkpoint step must be an integer >= 0, got ${step}`);
+  const specs = paramSpecs(config);
+  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  if (params.blocks?.length !== config.n_layer) {
+    fail(
+      'bad-checkpoint',
+      `checkpoint has ${params.blocks?.length} blocks; the config says n_layer = ${config.n_layer}`,
+    );
+  }
+  const flat = flattenParamsLoose(params);
+  specs.forEach((s, i) => {
+    const n = flat[i]?.length;
+    if (n !== size(s.shape)) fail('bad-checkpoint', `checkpoint ${s.name} has ${n} values, expected ${size(s.shape)}`);
+  });
+  if (!o) return;
+  if (!Number.isInteger(o.t) || o.t < 0) fail('bad-checkpoint', `optimizer step t must be an integer >= 0, got ${o.t}`);
+  const hasV = o.v.some((v) => v !== undefined);
+  if (optimizer === 'adamw' && !(o.v.length === specs.length && o.v.every((v) => v !== undefined))) {
+    fail('bad-checkpoint', 'the checkpoint has no AdamW second moments (v): it was taken with SGD');
+  }
+  if (optimizer === 'sgd' && hasV) fail('bad-checkpoint', 'the checkpoint holds AdamW state; this trainer uses SGD');
+  if (o.m.length !== specs.length) {
+    fail('bad-checkpoint', `optimizer state has ${o.m.length} buffers, expected ${specs.length}`);
+  }
+  specs.forEach((s, i) => {
+    for (const [what, a] of [
+      ['m', o.m[i]],
+      ['v', o.v[i]],
+    ] as const) {
+      if (a && a.length !== size(s.shape)) {
+        fail('bad-checkpoint', `optimizer ${what} of ${s.name} has ${a.length} values, expected ${size(s.shape)}`);
+      }
+    }
+  });
+}
+
+/** Each parameter's data in paramSpecs order (undefined where the tree lacks it). */
+function flattenParamsLoose(p: GPTParams): (ArrayLike<number> | undefined)[] {
+  const out = [p.embed?.W_E?.data, p.pos_embed?.W_pos?.data];
+  for (const b of p.blocks) {
+    out.push(
+      b.ln1?.w?.data,
+      b.ln1?.b?.data,
+      b.attn?.W_Q?.data,
+      b.attn?.b_Q?.data,
+      b.attn?.W_K?.data,
+      b.attn?.b_K?.data,
+      b.attn?.W_V?.data,
+      b.attn?.b_V?.data,
+      b.attn?.W_O?.data,
+      b.attn?.b_O?.data,
+      b.ln2?.w?.data,
+      b.ln2?.b?.data,
+      b.mlp?.W_in?.data,
+      b.mlp?.b_in?.data,
+      b.mlp?.W_out?.data,
+      b.mlp?.b_out?.data,
+    );
+  }
+  out.push(p.ln_final?.w?.data, p.ln_final?.b?.data);
+  return out;
 }
 
 /**

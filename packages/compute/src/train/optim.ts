@@ -163,6 +163,15 @@ export class Optimizer {
     return { t: this.t, m: this.slots.map((s) => s.m.slice()), v: this.slots.map((s) => s.v?.slice()) };
   }
 
+  /** The state of an optimizer that has taken no step: t = 0 and every moment zero. */
+  fresh(): OptimizerSnapshot {
+    return {
+      t: 0,
+      m: this.slots.map((s) => new Float64Array(s.m.length)),
+      v: this.slots.map((s) => (s.v ? new Float64Array(s.v.length) : undefined)),
+    };
+  }
+
   restore(s: OptimizerSnapshot): void {
     this.t = s.t;
     this.slots.forEach((slot, i) => {

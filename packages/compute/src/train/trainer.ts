@@ -14,7 +14,7 @@ import { clipGradNorm } from './clip';
 import type { SequenceRun } from './gradients';
 import { batchLoss, dLogits, forwardBatch } from './gradients';
 import type { ModelTrainer, TrainerCheckpoint } from './modelTrainer';
-import { trainLoop } from './modelTrainer';
+import { checkCheckpoint, trainLoop } from './modelTrainer';
 import type { InspectSpec, OptimizerConfig, OptimizerSnapshot, ParamUpdate } from './optim';
 import { Optimizer } from './optim';
 import type { LrSchedule } from './schedule';
@@ -250,7 +250,7 @@ export class Trainer implements ModelTrainer {
     const updates = this.optimizer.step(this.params, grads, lr, options.inspect ?? this.options.inspect ?? []);
     const bad = flattenParams(this.params).find(([, t]) => !t.data.every(Number.isFinite));
     if (bad) {
-      this.restore(before);
+      this.rewind(before);
       this.diverge(`the update made ${bad[0]} non-finite (learning rate ${lr} too large?)`);
     }
     const loss = p.loss as LossStepResult;
@@ -304,6 +304,21 @@ export class Trainer implements ModelTrainer {
     return { step: this.completedSteps, params: s.params, optimizer: s.optimizer };
   }
 
+  /**
+   * Go on from `checkpoint` (this trainer's, or any trainer's on either engine): its weights are copied into the live
+   * parameters (`params` stays the same tree), the optimizer takes its state or starts afresh without one, and the
+   * next step is `checkpoint.step`. A half-done stepped step is dropped, and history records from that step on.
+   */
+  restore(checkpoint: TrainerCheckpoint): void {
+    if (this.running) fail('unsupported', 'restore() called while train() is running; stop it first');
+    checkCheckpoint(this.config, this.optimizer.config.kind, checkpoint);
+    this.pending = undefined;
+    this.rewind({ params: checkpoint.params, optimizer: checkpoint.optimizer ?? this.optimizer.fresh() });
+    this.completedSteps = checkpoint.step;
+    const keep = this.history.filter((h) => h.step < checkpoint.step);
+    this.history.splice(0, this.history.length, ...keep);
+  }
+
   /** Nothing to free: the CPU trainer holds only JavaScript arrays. */
   dispose(): void {}
 
@@ -342,7 +357,7 @@ export class Trainer implements ModelTrainer {
     return { params: cloneParams(this.config, this.params), optimizer: this.optimizer.snapshot() };
   }
 
-  private restore(s: { params: GPTParams; optimizer: OptimizerSnapshot }): void {
+  private rewind(s: { params: GPTParams; optimizer: OptimizerSnapshot }): void {
     const saved = flattenParams(s.params);
     flattenParams(this.params).forEach(([, t], i) => {
       t.data.set(saved[i][1].data);

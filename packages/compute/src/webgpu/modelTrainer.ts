@@ -4,7 +4,7 @@ import { fail, GlassboxError } from '../errors';
 import type { GPTParams } from '../params';
 import type { Batch } from '../train/batch';
 import type { ModelTrainer, TrainerCheckpoint } from '../train/modelTrainer';
-import { trainLoop } from '../train/modelTrainer';
+import { checkCheckpoint, trainLoop } from '../train/modelTrainer';
 import { learningRate, validateSchedule } from '../train/schedule';
 import type { StepSummary, TrainerOptions, TrainOptions, TrainSummary } from '../train/trainer';
 import type { WebGpuEngine } from './engine';
@@ -158,6 +158,28 @@ export class WebGpuModelTrainer implements ModelTrainer {
     this.claim('checkpoint()');
     try {
       return await this.readCheckpoint();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * Go on from `checkpoint` (a CPU Trainer's, or any WebGPU trainer's): its weights and optimizer state (or zeroed
+   * moments and t = 0 without one) are uploaded in one submission, and the next step is `checkpoint.step`, with that
+   * step's batch and learning rate. History records from that step on are dropped. It becomes `lastCheckpoint`
+   * (keep it unchanged: it is what a lost device falls back to).
+   */
+  async restore(checkpoint: TrainerCheckpoint): Promise<void> {
+    if (this.running) fail('unsupported', 'restore() called while train() is running; stop it first');
+    checkCheckpoint(this.config, this.gpuTrainer.optimizer.kind, checkpoint);
+    this.claim('restore()');
+    try {
+      await this.gpuTrainer.writeState(checkpoint.params, checkpoint.optimizer);
+      this.steps = checkpoint.step;
+      const keep = this.history.filter((h) => h.step < checkpoint.step);
+      this.history.splice(0, this.history.length, ...keep);
+      this.last = { ...checkpoint };
+      this.engine.noteParams(checkpoint.params);
     } finally {
       this.busy = false;
     }

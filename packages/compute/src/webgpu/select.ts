@@ -3,7 +3,7 @@ import { CpuEngine } from '../cpu/engine';
 import type { Engine, EngineKind } from '../engine';
 import { GlassboxError } from '../errors';
 import type { GPTParams } from '../params';
-import type { ModelTrainer } from '../train/modelTrainer';
+import type { ModelTrainer, TrainerCheckpoint } from '../train/modelTrainer';
 import type { TrainerOptions } from '../train/trainer';
 import { Trainer } from '../train/trainer';
 import { GpuContext } from './context';
@@ -67,6 +67,11 @@ export type CreateTrainerOptions = TrainerOptions &
     gpu?: GPU;
     /** WebGPU: train on this device instead of acquiring one (it is not destroyed with the trainer). */
     context?: GpuContext;
+    /**
+     * Start from this checkpoint (taken on either engine) instead of at step 0 with fresh moments: its weights replace
+     * `params`, and the trainer goes on at its step with its optimizer state (see ModelTrainer.restore).
+     */
+    resume?: TrainerCheckpoint;
   };
 
 /**
@@ -93,14 +98,22 @@ export async function createTrainer(
 export async function createTrainer(
   config: GPTConfig,
   params: GPTParams,
-  { engine = 'cpu', gpu, context, ...options }: CreateTrainerOptions,
+  { engine = 'cpu', gpu, context, resume, ...options }: CreateTrainerOptions,
 ): Promise<Trainer | WebGpuModelTrainer> {
-  if (engine === 'cpu') return new Trainer(config, params, options);
+  if (engine === 'cpu') {
+    const cpu = new Trainer(config, params, options);
+    if (resume) cpu.restore(resume);
+    return cpu;
+  }
   const gpuEngine = await WebGpuEngine.create(config, params, { gpu, context });
+  let trainer: WebGpuModelTrainer | undefined;
   try {
-    return new WebGpuModelTrainer(gpuEngine, options, { ownsEngine: true });
+    trainer = new WebGpuModelTrainer(gpuEngine, options, { ownsEngine: true });
+    if (resume) await trainer.restore(resume);
+    return trainer;
   } catch (e) {
-    gpuEngine.dispose();
+    if (trainer) trainer.dispose();
+    else gpuEngine.dispose();
     throw e;
   }
 }
@@ -177,8 +190,7 @@ export async function fallbackTrainerToCpu(trainer: ModelTrainer): Promise<CpuTr
   }
   const { checkpointEvery: _every, checkpointOnTrainEnd: _end, ...options } = trainer.options;
   const cpu = new Trainer(trainer.config, ckpt.params, options);
-  if (ckpt.optimizer) cpu.optimizer.restore(ckpt.optimizer);
-  cpu.completedSteps = ckpt.step;
+  cpu.restore(ckpt);
   cpu.history.push(...trainer.history.filter((h) => h.step < ckpt.step));
   const lostSteps = trainer.completedSteps - ckpt.step;
   const why = lostReason(trainer.engine);

@@ -2,7 +2,7 @@ import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
 import { HookPoints } from '../hookPoints';
 import type { GPTParams } from '../params';
-import { paramSpecs, paramsFromMap } from '../params';
+import { flattenParams, paramSpecs, paramsFromMap } from '../params';
 import type { Tensor } from '../tensor';
 import { stack, tensor } from '../tensor';
 import type { Batch } from '../train/batch';
@@ -276,6 +276,31 @@ export class WebGpuTrainer {
         v: this.optimizer.kind === 'adamw' ? slots[1].map(data) : slots[0].map(() => undefined),
       },
     };
+  }
+
+  /**
+   * The inverse of readState: upload `params` into the engine's parameter buffers and `optimizer` into the moment
+   * buffers (zeroed, with t = 0, when it is absent), in one submission. Shapes are the caller's to check
+   * (checkCheckpoint); float64 data is rounded to float32.
+   */
+  async writeState(params: GPTParams, optimizer?: OptimizerSnapshot): Promise<void> {
+    const { engine } = this;
+    engine.context.checkAlive();
+    const rec = new Recorder(engine.context);
+    const f32 = (a: ArrayLike<number>) => (a instanceof Float32Array ? a : Float32Array.from(a));
+    const src = flattenParams(params);
+    flattenGpuParams(engine.gpuParams).forEach(([, t], i) => {
+      rec.upload(t, f32(src[i][1].data));
+    });
+    this.moments.forEach((tree, k) => {
+      flattenGpuParams(tree).forEach(([, t], i) => {
+        const data = optimizer ? (k === 0 ? optimizer.m[i] : optimizer.v[i]) : undefined;
+        if (data) rec.upload(t, f32(data));
+        else rec.clear(t);
+      });
+    });
+    await rec.flush();
+    this.t = optimizer?.t ?? 0;
   }
 
   /** Free the gradient and optimizer buffers. */

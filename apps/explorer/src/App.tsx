@@ -73,7 +73,11 @@ export function App() {
         </aside>
       </main>
       <footer className="app-footer">
-        Keyboard: ← / → step through the pass; in a heatmap, arrow keys move the cursor and Enter selects the token.
+        Keyboard: ← / → step through the pass; in a heatmap, arrow keys move the cursor and Enter selects the token.{' '}
+        <a href="?lecture=forward-pass" data-testid="present-link">
+          Presentation mode
+        </a>{' '}
+        (a lecture for a projector).
       </footer>
     </div>
   );

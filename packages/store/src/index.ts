@@ -7,6 +7,7 @@ export * from './explorer';
 export * from './fakeHub';
 export * from './hub';
 export * from './kvTrace';
+export * from './lecture';
 export * from './modelSource';
 export * from './sampling';
 export * from './steps';

@@ -1,0 +1,557 @@
+/**
+ * End-to-end test of presentation mode, driven as a teacher would drive it with a clicker: build the app (vite
+ * build), serve it (vite preview), open the shipped lecture in Debian's Chromium through playwright-core and
+ *   - press → / Space / PageDown through every slide, checking that each shows the step, layer and head the lecture
+ *     file names, with numbers equal to the same model run here in Node (attention pattern, embeddings, logits,
+ *     probabilities at each temperature, the sampled token, the training loss, the update, the 300-step run),
+ *   - toggle the speaker notes (hidden by default) with N, blank the screen with B, go full screen with F,
+ *   - reopen the address of a slide in a new page and find the same slide, go back with ← PageUp Home and End,
+ *   - open lectures from inline JSON and from a relative URL, then broken ones: bad JSON, unknown step, NaN
+ *     temperature, layer out of range, and markup in the title (shown as text, never run).
+ * Screenshots go to apps/explorer/e2e/screenshots/present-*.png (ignored by git): look at them.
+ * E2E_DOC_IMAGES=1 also writes docs/images/explorer.png and docs/images/presentation.png for the README and docs.
+ *
+ *   npx tsx apps/explorer/e2e/present.ts    (from the repository root; part of npm run test:e2e)
+ *   E2E_SKIP_BUILD=1 …                      reuse apps/explorer/dist
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Trace } from '@glassbox/compute';
+import { forward } from '@glassbox/compute';
+import { continueGreedy, createToyWorldTrainer, loadShippedModel } from '@glassbox/models';
+import type { LectureSlide } from '@glassbox/store';
+import { parseLecture, STEP_INFO, samplePrediction, slideTitle } from '@glassbox/store';
+import type { Browser, Page } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import { build, preview } from 'vite';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const configFile = join(root, 'vite.config.ts');
+const shots = join(root, 'e2e', 'screenshots');
+const docImages = join(repo, 'docs', 'images');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+];
+/** A 16:9 projector. */
+const VIEWPORT = { width: 1600, height: 900 };
+
+const failures: string[] = [];
+function check(ok: boolean, what: string): void {
+  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
+  if (!ok) failures.push(what);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** Wait until slide n (1-based) is shown and its numbers are in. */
+async function waitSlide(page: Page, n: number, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (want) =>
+      document.querySelector('[data-testid="present"]')?.getAttribute('data-slide') === String(want) &&
+      document.querySelector('[data-testid="pr-slide"]')?.getAttribute('data-ready') === 'true',
+    n,
+    { timeout },
+  );
+}
+
+async function slideState(page: Page) {
+  return page.evaluate(() => {
+    const s = document.querySelector('[data-testid="pr-slide"]') as HTMLElement | null;
+    return {
+      slide: Number(document.querySelector('[data-testid="present"]')?.getAttribute('data-slide')),
+      step: s?.dataset.step ?? '',
+      train: s?.dataset.train ?? '',
+      layer: s?.dataset.layer ?? '',
+      head: s?.dataset.head ?? '',
+      temperature: s?.dataset.temperature ?? '',
+      title: document.querySelector('[data-testid="pr-title"]')?.textContent ?? '',
+      count: document.querySelector('[data-testid="pr-count"]')?.textContent ?? '',
+      notes: document.querySelector('[data-testid="pr-notes"]') !== null,
+    };
+  });
+}
+
+/** The values of a presentation matrix, row-major, from the cells' data-value. */
+function cells(page: Page, testId: string): Promise<number[]> {
+  return page.$$eval(`[data-testid="${testId}"] td[data-value]`, (els) =>
+    els.map((e) => Number((e as HTMLElement).dataset.value)),
+  );
+}
+
+/** Largest |a − b| (−∞ = −∞ counts as equal); Infinity when the lengths differ. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    m = Math.max(m, Math.abs(a[i] - b[i]));
+  }
+  return m;
+}
+
+/** One head's [T, S] plane of an [H, T, S] tensor. */
+function plane(trace: Trace, name: string, head: number): Float32Array {
+  const [, T, S] = trace[name].shape;
+  return trace[name].data.slice(head * T * S, (head + 1) * T * S) as Float32Array;
+}
+
+type Model = Awaited<ReturnType<typeof loadShippedModel>>;
+
+/** Compare what the slide shows with the model run here in Node on the slide's prompt. */
+async function checkNumbers(page: Page, slide: LectureSlide, n: number, model: Model, prompt: string): Promise<void> {
+  const ids = model.tokenizer.tokenize(prompt).map((t) => t.id);
+  const ref = forward(model.config, model.params, ids, { capture: 'all' }).trace;
+  const T = ids.length;
+  const V = model.config.vocab_size;
+  const pos = slide.token ?? T - 1;
+  const tol = 2e-4; // the page may run on WebGPU (SwiftShader), Node on the CPU reference engine
+  switch (slide.step) {
+    case 'tokens': {
+      const shown = await page.$$eval('[data-testid="pr-tokens"] li', (els) =>
+        els.map((e) => Number(e.getAttribute('data-token-id'))),
+      );
+      check(shown.join() === ids.join(), `slide ${n}: token ids ${shown.join(' ')} = the tokenizer's in Node`);
+      break;
+    }
+    case 'embed': {
+      const d = maxDiff(await cells(page, 'blocks.0.hook_resid_pre'), ref['blocks.0.hook_resid_pre'].data);
+      check(d < tol, `slide ${n}: residual stream x = W_E[t] + W_pos[i] matches Node (max |Δ| ${d.toExponential(1)})`);
+      break;
+    }
+    case 'scores':
+    case 'pattern': {
+      const name = `blocks.${slide.layer}.attn.${slide.step === 'scores' ? 'hook_attn_scores' : 'hook_pattern'}`;
+      const d = maxDiff(await cells(page, name), plane(ref, name, slide.head));
+      check(d < tol, `slide ${n}: ${name}[${slide.head}] matches Node, every cell (max |Δ| ${d.toExponential(1)})`);
+      break;
+    }
+    case 'z': {
+      const name = `blocks.${slide.layer}.attn.hook_z`;
+      const shown = await cells(page, `${name}-head`);
+      const H = model.config.n_head;
+      const dh = model.config.n_embd / H;
+      const want = new Float32Array(T * dh);
+      for (let t = 0; t < T; t++)
+        want.set(ref[name].data.subarray((t * H + slide.head) * dh, (t * H + slide.head + 1) * dh), t * dh);
+      const d = maxDiff(shown, want);
+      check(d < tol, `slide ${n}: z of head ${slide.head} matches Node (max |Δ| ${d.toExponential(1)})`);
+      break;
+    }
+    case 'mlp_post': {
+      const name = `blocks.${slide.layer}.mlp.hook_post`;
+      const d = maxDiff(await cells(page, name), ref[name].data);
+      check(d < tol, `slide ${n}: GELU activations match Node (max |Δ| ${d.toExponential(1)})`);
+      break;
+    }
+    case 'logits': {
+      const shown = await page.$$eval('[data-testid="pr-logits"] li', (els) =>
+        els.map((e) => [Number(e.getAttribute('data-token-id')), Number(e.getAttribute('data-value'))]),
+      );
+      const row = ref.hook_logits.data.subarray(pos * V, (pos + 1) * V);
+      const d = Math.max(...shown.map(([id, v]) => Math.abs(row[id] - v)));
+      const top = row.indexOf(Math.max(...row));
+      check(
+        shown[0][0] === top && d < 1e-3,
+        `slide ${n}: logits after position ${pos}: top "${model.tokenizer.idToToken(top)}" ${row[top].toFixed(3)}, all shown match Node (max |Δ| ${d.toExponential(1)})`,
+      );
+      break;
+    }
+    case 'softmax':
+    case 'sample': {
+      const row = ref.hook_logits.data.subarray(pos * V, (pos + 1) * V);
+      const settings =
+        slide.step === 'softmax'
+          ? { temperature: slide.temperature, topK: null, topP: null, seed: slide.seed }
+          : { temperature: slide.temperature, topK: slide.topK, topP: slide.topP, seed: slide.seed };
+      const want = samplePrediction(row, settings, slide.step === 'softmax' ? pos + 1 : T);
+      const bars = slide.step === 'softmax' ? 'pr-probs' : 'pr-sample-probs';
+      const shown = await page.$$eval(`[data-testid="${bars}"] li`, (els) =>
+        els.map((e) => [Number(e.getAttribute('data-token-id')), Number(e.getAttribute('data-value'))]),
+      );
+      const d = Math.max(...shown.map(([id, p]) => Math.abs(want.probs[id] - p)));
+      const best = shown[0];
+      check(
+        d < 1e-4,
+        `slide ${n}: τ = ${slide.temperature}: p("${model.tokenizer.idToToken(best[0])}") = ${best[1].toFixed(3)}, every bar matches Node (max |Δ| ${d.toExponential(1)})`,
+      );
+      if (slide.step === 'sample') {
+        const sampled = Number(await page.getAttribute('[data-testid="pr-sampled"]', 'data-token-id'));
+        check(
+          sampled === want.token,
+          `slide ${n}: the sampled token is "${model.tokenizer.idToToken(sampled)}", as in Node with seed ${slide.seed}`,
+        );
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const outDir = process.env.E2E_DIST ?? join(root, 'dist');
+  if (!process.env.E2E_SKIP_BUILD) {
+    console.log('== vite build');
+    await build({ root, configFile, logLevel: 'warn', build: { outDir } });
+  }
+  const port = await freePort();
+  const server = await preview({
+    root,
+    configFile,
+    build: { outDir },
+    preview: { port, strictPort: true, host: '127.0.0.1' },
+  });
+  const base = `http://127.0.0.1:${port}/`;
+  await mkdir(shots, { recursive: true });
+  for (const f of await readdir(shots)) if (f.startsWith('present-')) await rm(join(shots, f));
+  const docShots = process.env.E2E_DOC_IMAGES === '1';
+  if (docShots) await mkdir(docImages, { recursive: true });
+
+  const parsed = parseLecture(await readFile(join(root, 'lectures', 'forward-pass.json'), 'utf8'));
+  if (!parsed.ok) throw new Error(`the shipped lecture does not parse:\n${parsed.errors.join('\n')}`);
+  const lecture = parsed.lecture;
+  const model = await loadShippedModel(lecture.model);
+
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    let dialogs = 0;
+    page.on('dialog', async (d) => {
+      dialogs++;
+      await d.dismiss();
+    });
+
+    if (docShots) {
+      console.log('== the explorer, for the README');
+      await page.goto(`${base}?prompt=${encodeURIComponent('cat sat on the')}&step=pattern&layer=0&head=0&token=3`);
+      await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 60_000 });
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      // Run once more, so the timing shown is a warm pass, not the first one (pipelines compiled, buffers pooled).
+      await page.click('[data-testid="run"]');
+      await page.waitForSelector('[data-testid="app"][data-ready="true"]');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(docImages, 'explorer.png') });
+      await page.setViewportSize(VIEWPORT);
+    }
+
+    console.log('== open the shipped lecture from the explorer’s "Presentation mode" link');
+    await page.goto(base);
+    await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 60_000 });
+    const tOpen = performance.now();
+    await page.click('[data-testid="present-link"]');
+    await waitSlide(page, 1);
+    check(
+      new URL(page.url()).searchParams.get('lecture') === 'forward-pass',
+      `the link opens ${page.url().slice(base.length)}`,
+    );
+    const opened = ((performance.now() - tOpen) / 1000).toFixed(1);
+    let s = await slideState(page);
+    check(
+      s.title === slideTitle(lecture.slides[0]) && s.count === `1 / ${lecture.slides.length}`,
+      `slide 1 of ${lecture.slides.length}: "${s.title}" (open → first slide drawn in ${opened} s)`,
+    );
+    check(!s.notes, 'the speaker notes are hidden in the audience view');
+    const fontPx = await page.$eval('[data-testid="pr-title"]', (e) => Number.parseFloat(getComputedStyle(e).fontSize));
+    const bodyPx = await page.$eval('[data-testid="pr-text"]', (e) => Number.parseFloat(getComputedStyle(e).fontSize));
+    check(
+      fontPx >= 48 && bodyPx >= 26,
+      `large type at ${VIEWPORT.width}×${VIEWPORT.height}: title ${fontPx}px, sentence ${bodyPx}px`,
+    );
+    const colors = await page.$eval('[data-testid="pr-text"]', (e) => [
+      getComputedStyle(e).color,
+      getComputedStyle(document.querySelector('[data-testid="present"]') as Element).backgroundColor,
+    ]);
+    const [fg, bg] = colors.map(luminance);
+    const contrast = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    check(contrast >= 15, `high contrast: text on background ${contrast.toFixed(1)}:1`);
+    await checkNumbers(page, lecture.slides[0], 1, model, lecture.slides[0].prompt ?? '');
+
+    console.log('== → / Space / PageDown through every slide');
+    const keys = ['ArrowRight', 'Space', 'PageDown'];
+    const slideTimes: number[] = [];
+    for (let i = 0; i < lecture.slides.length; i++) {
+      const want = lecture.slides[i];
+      if (i > 0) {
+        const t = performance.now();
+        await page.keyboard.press(keys[i % keys.length]);
+        await waitSlide(page, i + 1, want.train === 'run' ? 120_000 : 60_000);
+        slideTimes.push(performance.now() - t);
+      }
+      s = await slideState(page);
+      const what = want.step ?? `train:${want.train}`;
+      const sameStep = want.step ? s.step === want.step : s.train === want.train;
+      const sameSel = want.step
+        ? s.layer === String(want.layer) && s.head === String(want.head) && s.temperature === String(want.temperature)
+        : true;
+      check(
+        sameStep && sameSel && s.title === slideTitle(want) && s.count === `${i + 1} / ${lecture.slides.length}`,
+        `slide ${i + 1}: ${what}${want.step && STEP_INFO[want.step].perLayer ? ` layer ${s.layer} head ${s.head}` : ''} — "${s.title}"`,
+      );
+      if (want.step) await checkNumbers(page, want, i + 1, model, want.prompt ?? '');
+      const name = `present-${String(i + 1).padStart(2, '0')}-${what.replace(':', '-')}.png`;
+      await page.screenshot({ path: join(shots, name) });
+      if (want.train === 'loss') {
+        const trainer = createToyWorldTrainer();
+        trainer.forward();
+        const refLoss = trainer.loss().loss;
+        const shown = Number(await page.getAttribute('[data-testid="pr-loss"]', 'data-value'));
+        check(
+          Math.abs(shown - refLoss) < 1e-5,
+          `slide ${i + 1}: the first step's loss ${shown.toFixed(6)} = the Trainer's in Node ${refLoss.toFixed(6)} (ln 10 = 2.302585)`,
+        );
+      }
+      if (want.train === 'gradient') {
+        const g = await cells(page, 'pr-grad-g');
+        const sum = g.reduce((a, b) => a + b, 0);
+        check(
+          Math.abs(sum) < 1e-6 && g.length === model.config.vocab_size,
+          `slide ${i + 1}: (softmax − one-hot)/N sums to 0 over the vocabulary`,
+        );
+      }
+      if (want.train === 'backward') {
+        const flow = await page.$$eval('[data-testid="pr-flow"] tr', (els) =>
+          els.map((e) => `${e.getAttribute('data-name')} ${Number(e.getAttribute('data-value')).toFixed(4)}`),
+        );
+        check(flow.length >= 4, `slide ${i + 1}: the gradient flows down: ${flow.join(' | ')}`);
+      }
+      if (want.train === 'update') {
+        const before = Number(await page.getAttribute('[data-testid="pr-update-loss"]', 'data-before'));
+        const after = Number(await page.getAttribute('[data-testid="pr-update-loss"]', 'data-after'));
+        check(
+          after < before,
+          `slide ${i + 1}: one update lowers the batch's loss ${before.toFixed(4)} → ${after.toFixed(4)}`,
+        );
+      }
+      if (want.train === 'run') {
+        const loss = Number(await page.getAttribute('[data-testid="pr-run-loss"]', 'data-value'));
+        const cont = (await page.textContent('[data-testid="pr-run-continuation"]')) ?? '';
+        const shipped = continueGreedy(model.params, 'cat sat');
+        check(
+          loss < 0.05 && cont.includes(shipped),
+          `slide ${i + 1}: after ${want.steps} steps the loss is ${loss.toFixed(4)} and ${cont.trim()} (the shipped model: "${shipped}")`,
+        );
+      }
+    }
+    slideTimes.sort((a, b) => a - b);
+    console.log(
+      `     key press → slide ready: median ${slideTimes[slideTimes.length >> 1].toFixed(0)} ms, max ${slideTimes[slideTimes.length - 1].toFixed(0)} ms (the max is the 300-step run)`,
+    );
+    await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(150);
+    check((await slideState(page)).slide === lecture.slides.length, '→ on the last slide stays there');
+
+    console.log('== speaker notes, blank screen, full screen');
+    await page.keyboard.press('Home');
+    await waitSlide(page, 1);
+    const patternAt = lecture.slides.findIndex((x) => x.step === 'pattern') + 1;
+    for (let i = 1; i < patternAt; i++) await page.keyboard.press('ArrowRight');
+    await waitSlide(page, patternAt);
+    await page.keyboard.press('n');
+    await page.waitForSelector('[data-testid="pr-notes"]');
+    const noteText = (await page.textContent('[data-testid="pr-notes-text"]')) ?? '';
+    const firstPara = lecture.slides[patternAt - 1].note.split('\n\n')[0];
+    check(noteText.includes(firstPara), `N shows the notes of slide ${patternAt}: "${firstPara.slice(0, 60)}…"`);
+    await page.screenshot({ path: join(shots, 'present-notes.png') });
+    if (docShots) await page.screenshot({ path: join(docImages, 'presentation-notes.png') });
+    await page.keyboard.press('N');
+    await page.waitForSelector('[data-testid="pr-notes"]', { state: 'detached' });
+    check(true, 'N again hides them');
+    if (docShots) await page.screenshot({ path: join(docImages, 'presentation.png') });
+    await page.keyboard.press('b');
+    await page.waitForSelector('[data-testid="pr-blank"]');
+    await page.keyboard.press('b');
+    await page.waitForSelector('[data-testid="pr-blank"]', { state: 'detached' });
+    check(true, 'B blanks the screen and B brings it back (a clicker’s blank button)');
+    await page.keyboard.press('f');
+    await page.waitForFunction(
+      () => document.fullscreenElement !== null || document.querySelector('[data-testid="pr-notice"]') !== null,
+    );
+    const full = await page.evaluate(() => document.fullscreenElement !== null);
+    check(
+      true,
+      `F: ${full ? 'the page went full screen (Fullscreen API)' : 'full screen was refused; the page says to press F11'}`,
+    );
+    await page.screenshot({ path: join(shots, 'present-fullscreen.png') });
+    if (full) {
+      await page.keyboard.press('f');
+      await page.waitForFunction(() => document.fullscreenElement === null);
+    }
+
+    console.log('== the address reopens the same slide; back with ← PageUp Home End');
+    await page.keyboard.press('ArrowRight');
+    await waitSlide(page, patternAt + 1);
+    await page.waitForFunction((n) => new URL(location.href).searchParams.get('slide') === String(n), patternAt + 1);
+    const url = page.url();
+    const here = await slideState(page);
+    const page2 = await context.newPage();
+    page2.on('pageerror', (e) => pageErrors.push(e.message));
+    await page2.goto(url);
+    await waitSlide(page2, patternAt + 1);
+    const there = await slideState(page2);
+    check(
+      there.title === here.title && there.step === here.step && there.head === here.head,
+      `${url.slice(base.length)} reopens slide ${there.slide}: "${there.title}"`,
+    );
+    const zName = `blocks.${lecture.slides[patternAt].layer}.attn.hook_z-head`;
+    const z1 = await cells(page, zName);
+    const z2 = await cells(page2, zName);
+    check(z1.length > 0 && maxDiff(z1, z2) === 0, 'with the same numbers');
+    await page2.close();
+    await page.keyboard.press('ArrowLeft');
+    await waitSlide(page, patternAt);
+    await page.keyboard.press('PageUp');
+    await waitSlide(page, patternAt - 1);
+    await page.keyboard.press('Shift+Space');
+    await waitSlide(page, patternAt - 2);
+    await page.keyboard.press('End');
+    await waitSlide(page, lecture.slides.length, 120_000);
+    await page.keyboard.press('Home');
+    await waitSlide(page, 1);
+    check(true, '← PageUp Shift+Space End Home all move');
+
+    console.log('== a lecture shared as inline JSON, and one from a relative URL');
+    const mine = {
+      title: 'Attention in two slides',
+      model: 'toy-world',
+      prompt: 'cat sat on the mat',
+      slides: [
+        { step: 'pattern', layer: 0, head: 0, note: 'Look at the last row.' },
+        { step: 'softmax', temperature: 0.7, note: 'Lower temperature.' },
+      ],
+    };
+    await page.goto(`${base}?lecture=${encodeURIComponent(JSON.stringify(mine))}&slide=2`);
+    await waitSlide(page, 2);
+    s = await slideState(page);
+    check(
+      s.step === 'softmax' && s.temperature === '0.7' && s.count === '2 / 2',
+      `inline lecture opens at slide 2: ${s.title}, τ ${s.temperature}`,
+    );
+    await checkNumbers(page, parseOk(JSON.stringify(mine))[1], 2, model, mine.prompt);
+    await page.route('**/lectures/mine.json', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(mine) }),
+    );
+    await page.goto(`${base}?lecture=lectures/mine.json`);
+    await waitSlide(page, 1);
+    check((await slideState(page)).step === 'pattern', 'a lecture file at a relative URL opens');
+
+    console.log('== broken lectures say what is wrong, naming slide and field');
+    const broken = async (label: string, param: string, expect: RegExp[]) => {
+      await page.goto(`${base}?lecture=${encodeURIComponent(param)}`);
+      await page.waitForSelector('[data-testid="present"][data-state="error"]', { timeout: 60_000 });
+      const text = (await page.textContent('[data-testid="pr-errors"]')) ?? '';
+      const missing = expect.filter((r) => !r.test(text));
+      check(missing.length === 0, `${label}: ${text.replace(/\s+/g, ' ').slice(0, 220)}`);
+      return text;
+    };
+    await broken('not JSON', '{"title": "x", "model": "toy-world", "slides": [', [/not valid JSON/]);
+    await page.screenshot({ path: join(shots, 'present-error-json.png') });
+    await broken(
+      'unknown step, NaN temperature, bad field',
+      '{"title": "Bad", "model": "toy-world", "slides": [{"step": "tokens"}, {"step": "atention"}, {"step": "softmax", "temperature": NaN}, {"step": "qkv", "lyer": 2}]}',
+      [
+        /Slide 2: unknown step "atention"/,
+        /Slide 3 \("Softmax with temperature"\): "temperature" must be a number, got NaN/,
+        /Slide 4 .*unknown field "lyer" \(did you mean "layer"\?\)/,
+      ],
+    );
+    await page.screenshot({ path: join(shots, 'present-error-fields.png') });
+    await broken(
+      'layer and head out of range, a word the model does not know',
+      JSON.stringify({
+        title: 'Too deep',
+        model: 'toy-world',
+        slides: [
+          { step: 'pattern', layer: 5, head: 3 },
+          { step: 'tokens', prompt: 'the cat flew' },
+        ],
+      }),
+      [
+        /Slide 1 .*layer 5 is out of range: toy-world has only layer 0/,
+        /head 3 is out of range/,
+        /Slide 2 .*cannot be tokenized/,
+      ],
+    );
+    await page.screenshot({ path: join(shots, 'present-error-model.png') });
+    await broken('an unknown model', JSON.stringify({ title: 'x', model: 'gpt-9', slides: [{ step: 'tokens' }] }), [
+      /model "gpt-9" is not one this app has/,
+    ]);
+    await broken('a URL with another scheme', 'javascript:alert(1)', [/not allowed/]);
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    await page.goto(
+      `${base}?lecture=${encodeURIComponent(JSON.stringify({ title: hostile, model: 'toy-world', slides: [{ step: 'tokens', title: hostile, note: hostile, prompt: 'cat sat' }] }))}`,
+    );
+    await waitSlide(page, 1);
+    await page.keyboard.press('n');
+    await page.waitForSelector('[data-testid="pr-notes"]');
+    const shownTitle = (await page.textContent('[data-testid="pr-title"]')) ?? '';
+    const pwned = await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+    const imgs = await page.$$eval('[data-testid="present"] img', (els) => els.length);
+    check(
+      shownTitle === hostile && pwned === undefined && imgs === 0,
+      'markup in a lecture (title, note) is shown as text and never runs',
+    );
+    await page.screenshot({ path: join(shots, 'present-hostile.png') });
+
+    check(dialogs === 0, 'no dialog was opened');
+    check(
+      pageErrors.length === 0,
+      `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`,
+    );
+  } finally {
+    await browser?.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(
+    `\n${failures.length === 0 ? 'PASS' : `FAIL (${failures.length})`} in ${secs} s; screenshots in ${shots}`,
+  );
+  if (failures.length > 0) process.exitCode = 1;
+}
+
+/** WCAG relative luminance of a CSS rgb() colour. */
+function luminance(css: string): number {
+  const [r, g, b] = (css.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((x) => {
+    const v = Number(x) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function parseOk(text: string): LectureSlide[] {
+  const r = parseLecture(text);
+  if (!r.ok) throw new Error(r.errors.join('\n'));
+  return r.lecture.slides;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -509,8 +509,14 @@ async function main(): Promise<void> {
     );
     await page.locator('[data-testid="lab-embedding"]').screenshot({ path: join(shots, 'lab-10-embedding.png') });
 
-    console.log('== fine-tune the shipped model on pasted text');
+    console.log('== fine-tune the shipped toy-world model on pasted text');
+    // The checks below are written in the toy world's words: pick it by name rather than trust the default.
     await page.click('[data-testid="lab-preset-finetune"]');
+    const baseModel = page.locator('[data-testid="lab"] label.lab-field:has(> span:text-is("Model")) select');
+    await baseModel.selectOption('toy-world');
+    await page.click('[data-testid="lab-preset-toy"]');
+    await page.click('[data-testid="lab-preset-finetune"]'); // the fine-tuning defaults for the chosen model
+    check((await baseModel.inputValue()) === 'toy-world', 'the fine-tuning base model is toy-world');
     await page.fill('[data-testid="lab-text"]', 'dog is sad END cat is a unicorn END');
     await page.click('[data-testid="lab-start"]');
     await page.waitForSelector('[data-testid="lab-error"]');

@@ -251,7 +251,7 @@ async function main(): Promise<void> {
 
     if (docShots) {
       console.log('== the explorer, for the README');
-      await page.goto(`${base}?prompt=${encodeURIComponent('cat sat on the')}&step=pattern&layer=0&head=0&token=3`);
+      await page.goto(`${base}?model=toy-world&prompt=${encodeURIComponent('cat sat on the')}&step=pattern&layer=0&head=0&token=3`);
       await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 60_000 });
       await page.setViewportSize({ width: 1400, height: 1000 });
       // Run once more, so the timing shown is a warm pass, not the first one (pipelines compiled, buffers pooled).
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
     }
 
     console.log('== open the shipped lecture from the explorer’s "Presentation mode" link');
-    await page.goto(base);
+    await page.goto(`${base}?model=toy-world`);
     await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 60_000 });
     const tOpen = performance.now();
     await page.click('[data-testid="present-link"]');

@@ -13,7 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forward, saveCheckpoint } from '@glassbox/compute';
-import { loadShippedModel } from '@glassbox/models';
+import { defaultModel, loadShippedModel, shippedModelInfo } from '@glassbox/models';
 import { createFakeHub, FAKE_SHA, UNTRAINED_GPT2_VOCAB_MODEL } from '@glassbox/store';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -32,6 +32,8 @@ const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
   '--enable-unsafe-swiftshader',
 ];
+/** The model every check below is written for (its words, its one layer): named in every address, never the default. */
+const MODEL = 'toy-world';
 const PROMPT = 'cat sat on the';
 
 const failures: string[] = [];
@@ -179,7 +181,7 @@ async function huggingFace(context: BrowserContext, base: string, model: Shipped
     const a = hub.answer(url);
     await route.fulfill({ status: a.status, headers: a.headers, body: Buffer.from(a.body) });
   });
-  await page.goto(`${base}?engine=cpu`);
+  await page.goto(`${base}?model=${MODEL}&engine=cpu`);
   await waitReady(page);
   await page.evaluate(() => {
     const seen: string[] = [];
@@ -247,7 +249,7 @@ async function huggingFace(context: BrowserContext, base: string, model: Shipped
 async function deviceLoss(context: BrowserContext, base: string): Promise<void> {
   console.log('== WebGPU device lost: the app switches to the CPU and keeps the prompt and view');
   const page = await context.newPage();
-  await page.goto(`${base}?debug=1&prompt=${encodeURIComponent(PROMPT)}&step=pattern&layer=0`);
+  await page.goto(`${base}?model=${MODEL}&debug=1&prompt=${encodeURIComponent(PROMPT)}&step=pattern&layer=0`);
   await waitReady(page);
   const engine = (await page.textContent('[data-testid="engine-notice"]')) ?? '';
   if (!/WebGPU/.test(engine.split('—')[0])) {
@@ -291,7 +293,7 @@ async function main(): Promise<void> {
   await mkdir(shots, { recursive: true });
 
   // The reference: the same shipped checkpoint, run by the CPU engine here in Node.
-  const model = await loadShippedModel();
+  const model = await loadShippedModel(MODEL);
   const ids = model.tokenizer.encode(PROMPT);
   const ref = forward(model.config, model.params, ids, { capture: 'all' });
 
@@ -311,9 +313,21 @@ async function main(): Promise<void> {
       await d.dismiss();
     });
 
-    console.log('== open the app and type a prompt');
+    console.log('== a bare address opens the default model with its example prompt');
     await page.goto(base);
     await waitReady(page);
+    const opened = await page.inputValue('[data-testid="model-select"]');
+    check(opened === defaultModel, `the app opens on the default model "${defaultModel}" (${opened})`);
+    const examplePrompt = shippedModelInfo(defaultModel).examplePrompt;
+    check(
+      (await page.inputValue('[data-testid="prompt"]')) === examplePrompt,
+      `with its example prompt "${examplePrompt}"`,
+    );
+
+    console.log(`== open the app on ${MODEL} and type a prompt`);
+    await page.goto(`${base}?model=${MODEL}`);
+    await waitReady(page);
+    check((await page.inputValue('[data-testid="model-select"]')) === MODEL, `?model=${MODEL} opens ${MODEL}`);
     const engine = (await page.textContent('[data-testid="engine-notice"]')) ?? '';
     console.log(`     ${engine.trim()}`);
     check(/engine: (CPU|WebGPU)/.test(engine), 'the page says which engine runs');

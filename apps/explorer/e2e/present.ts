@@ -251,7 +251,9 @@ async function main(): Promise<void> {
 
     if (docShots) {
       console.log('== the explorer, for the README');
-      await page.goto(`${base}?model=toy-world&prompt=${encodeURIComponent('cat sat on the')}&step=pattern&layer=0&head=0&token=3`);
+      await page.goto(
+        `${base}?model=toy-world&prompt=${encodeURIComponent('cat sat on the')}&step=pattern&layer=0&head=0&token=3`,
+      );
       await page.waitForSelector('[data-testid="app"][data-ready="true"]', { timeout: 60_000 });
       await page.setViewportSize({ width: 1400, height: 1000 });
       // Run once more, so the timing shown is a warm pass, not the first one (pipelines compiled, buffers pooled).

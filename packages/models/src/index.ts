@@ -1,3 +1,5 @@
 // @glassbox/models — the public API.
+
+export * from './austen';
 export * from './shipped';
 export * from './toyWorld';

@@ -21,6 +21,21 @@ export interface ShippedModelInfo {
 
 export const SHIPPED_MODELS: readonly ShippedModelInfo[] = [
   {
+    name: 'austen',
+    title: 'Austen (1.07 M parameters)',
+    description:
+      "A 4-layer, 4-head, 128-dimensional GPT-2 trained by Glassbox's own trainer on Jane Austen's six novels, with " +
+      'its own 2,048-token BPE vocabulary. Small enough to look at every number, trained enough to write ' +
+      'Austen-flavoured English. The default model.',
+    examplePrompt: 'It is a truth universally acknowledged, that',
+    files: {
+      weights: new URL('../austen/model.safetensors', import.meta.url),
+      config: new URL('../austen/config.json', import.meta.url),
+      tokenizer: new URL('../austen/tokenizer.json', import.meta.url),
+      card: new URL('../austen/MODEL_CARD.md', import.meta.url),
+    },
+  },
+  {
     name: 'toy-world',
     title: 'Toy world (356 parameters)',
     description:
@@ -36,7 +51,7 @@ export const SHIPPED_MODELS: readonly ShippedModelInfo[] = [
   },
 ];
 
-export const defaultModel = 'toy-world';
+export const defaultModel = 'austen';
 
 export function shippedModelInfo(name: string): ShippedModelInfo {
   const info = SHIPPED_MODELS.find((m) => m.name === name);

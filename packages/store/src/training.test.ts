@@ -167,6 +167,7 @@ describe('training lab store and worker', () => {
 
   it('fine-tunes the shipped model on pasted text, holding out the last 10% for validation', async () => {
     const store = createTrainingStore({ transport: inProcessTransport() });
+    store.getState().setForm({ baseModel: 'toy-world' }); // the checks below use the toy world's ten words
     store.getState().choosePreset('fine-tune');
     store.getState().setForm({ text: 'dog is sad END cat is a unicorn END' });
     expect(await store.getState().start()).toBe(false);

@@ -19,7 +19,6 @@
  *   E2E_SKIP_BUILD=1 …                      reuse apps/explorer/dist
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,39 +27,12 @@ import { continueGreedy, createToyWorldTrainer } from '@glassbox/models';
 import type { Browser, Download, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const configFile = join(root, 'vite.config.ts');
 const shots = join(root, 'e2e', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-];
 const TARGET = 'on the mat END';
-
-const failures: string[] = [];
-function check(ok: boolean, what: string): void {
-  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function labState(page: Page) {
   return page.evaluate(() => {

@@ -15,7 +15,6 @@
  *   E2E_SKIP_BUILD=1 …                      reuse apps/explorer/dist
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Trace } from '@glassbox/compute';
@@ -26,42 +25,15 @@ import { parseLecture, STEP_INFO, samplePrediction, slideTitle } from '@glassbox
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const configFile = join(root, 'vite.config.ts');
 const shots = join(root, 'e2e', 'screenshots');
 const docImages = join(repo, 'docs', 'images');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-];
 /** A 16:9 projector. */
 const VIEWPORT = { width: 1600, height: 900 };
-
-const failures: string[] = [];
-function check(ok: boolean, what: string): void {
-  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** Wait until slide n (1-based) is shown and its numbers are in. */
 async function waitSlide(page: Page, n: number, timeout = 60_000): Promise<void> {

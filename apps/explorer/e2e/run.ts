@@ -9,7 +9,6 @@
  *   E2E_SKIP_BUILD=1 …          reuse apps/explorer/dist
  */
 import { mkdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forward, saveCheckpoint } from '@glassbox/compute';
@@ -18,25 +17,15 @@ import { createFakeHub, FAKE_SHA, UNTRAINED_GPT2_VOCAB_MODEL } from '@glassbox/s
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const configFile = join(root, 'vite.config.ts');
 const shots = join(root, 'e2e', 'screenshots');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-];
 /** The model every check below is written for (its words, its one layer): named in every address, never the default. */
 const MODEL = 'toy-world';
 const PROMPT = 'cat sat on the';
 
-const failures: string[] = [];
 /**
  * Speed is reported, not asserted: a timing gate in a test fails on a busy machine for reasons that are not bugs.
  * The measured figures are recorded in docs/benchmarks.md.
@@ -44,23 +33,6 @@ const failures: string[] = [];
 function reportTarget(times: number[], what: string): void {
   const worst = times[times.length - 1];
   console.log(`  ${worst < 100 ? 'met ' : 'MISS'} target: ${what} (worst ${worst.toFixed(1)} ms)`);
-}
-
-function check(ok: boolean, what: string): void {
-  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 async function waitReady(page: Page): Promise<void> {

@@ -258,6 +258,9 @@ async function main(): Promise<void> {
   for (const story of stories) {
     for (const args of moved[story.id] ?? []) variants.push({ story, args, strict: true });
   }
+  // A renamed story would otherwise drop its moved-control checks here, and the live ones below, without a word.
+  const storyIds = new Set(stories.map((s) => s.id));
+  for (const id of Object.keys(moved)) check(storyIds.has(id), `moved controls: story ${id} exists`);
 
   const t0 = performance.now();
   for (const { story, args, strict } of variants) {
@@ -294,7 +297,8 @@ async function main(): Promise<void> {
     { id: 'widgets--next-token', args: { temperature: 2 }, expect: 'softmax(logits / 2.00)' },
   ];
   for (const { id, args, expect } of live) {
-    if (!stories.some((s) => s.id === id)) continue;
+    check(storyIds.has(id), `live controls: story ${id} exists`);
+    if (!storyIds.has(id)) continue;
     problems = [];
     await page.goto(`${server.url}/iframe.html?id=${id}&viewMode=story`);
     await inspect(page);

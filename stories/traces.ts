@@ -10,7 +10,7 @@ import type { LossPointJSON, PackedTensor, StoryTraceFile } from '../scripts/gen
 const FILES = import.meta.glob<StoryTraceFile>('./data/*.json', { eager: true, import: 'default' });
 
 /** base64 of little-endian float32 bytes → a Tensor (copied, so the Float32Array is aligned). */
-export function unpack(p: PackedTensor): Tensor {
+function unpack(p: PackedTensor): Tensor {
   const bin = atob(p.f32);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
@@ -110,11 +110,4 @@ export function storyModel(name: string): StoryModel {
 /** A control's index clamped to what this model has (the controls' ranges fit the largest model). */
 export function clampIndex(i: number | undefined, n: number): number {
   return Math.max(0, Math.min(n - 1, Math.round(i ?? 0)));
-}
-
-/** The tensor of a hook, with a readable error when this model's file did not capture it. */
-export function hookTensor(trace: Trace, name: string): Tensor {
-  const t = trace[name];
-  if (!t) throw new Error(`${name} is not in this story trace (captured: ${Object.keys(trace).join(', ')})`);
-  return t;
 }

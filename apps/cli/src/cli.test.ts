@@ -117,20 +117,12 @@ describe('glassbox trace', () => {
     const ids = new CharTokenizer(TINY_CHARS).encode(prompt);
     expected = forward(config, initParams(config, { seed: 1 }), ids, { capture: 'all' }).trace as typeof expected;
   });
+  const runTrace = (out: string, ...options: string[]) =>
+    runCli(['trace', '--model', model, '--prompt', prompt, '--out', out, ...options]);
 
   it('writes the chosen hooks as JSON with their shapes and the engine values', async () => {
     const out = join(root, 'trace-json');
-    const r = await runCli([
-      'trace',
-      '--model',
-      model,
-      '--prompt',
-      prompt,
-      '--hooks',
-      'blocks.*.attn.hook_attn_scores,hook_logits',
-      '--out',
-      out,
-    ]);
+    const r = await runTrace(out, '--hooks', 'blocks.*.attn.hook_attn_scores,hook_logits');
     expect(r.code).toBe(0);
     const trace = JSON.parse(readFileSync(join(out, 'trace.json'), 'utf8'));
     expect(Object.keys(trace)).toEqual([
@@ -152,19 +144,7 @@ describe('glassbox trace', () => {
 
   it('writes one .npy per hook that a NumPy-format reader parses, plus an index', async () => {
     const out = join(root, 'trace-npy');
-    const r = await runCli([
-      'trace',
-      '--model',
-      model,
-      '--prompt',
-      prompt,
-      '--hooks',
-      'all',
-      '--format',
-      'npy',
-      '--out',
-      out,
-    ]);
+    const r = await runTrace(out, '--hooks', 'all', '--format', 'npy');
     expect(r.code).toBe(0);
     const index = JSON.parse(readFileSync(join(out, 'index.json'), 'utf8'));
     expect(index.hooks.map((h: { name: string }) => h.name)).toEqual(hookNames(config));

@@ -9,7 +9,7 @@ import { parseOptions } from './options';
 
 export const COMMANDS: readonly Command[] = [generateCommand, traceCommand, trainCommand, benchCommand, infoCommand];
 
-export function topLevelHelp(): string {
+function topLevelHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   return `Usage: glassbox <command> [options]
 

@@ -71,6 +71,6 @@ export function describeError(err: unknown): { message: string; exitCode: number
 }
 
 /** Messages go to a terminal line: collapse any line breaks a library put in. */
-export function oneLine(message: string): string {
+function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, ' ').trim();
 }

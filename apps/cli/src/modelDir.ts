@@ -15,10 +15,10 @@ import { CliError } from './errors';
  *   tokenizer.json     the tokenizer's toJSON() output (rebuilt with tokenizerFromJSON)
  *   MODEL_CARD.md      optional: how it was trained and how well it does
  */
-export const WEIGHTS_FILE = 'model.safetensors';
+const WEIGHTS_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 export const TOKENIZER_FILE = 'tokenizer.json';
-export const CARD_FILE = 'MODEL_CARD.md';
+const CARD_FILE = 'MODEL_CARD.md';
 
 const LAYOUT = `a model directory holds ${WEIGHTS_FILE}, ${CONFIG_FILE} and ${TOKENIZER_FILE}`;
 const FALLBACK_DEFAULT_MODEL = 'toy-world';
@@ -46,12 +46,12 @@ export interface LoadedModel extends LoadedCheckpoint {
 }
 
 /** packages/models, found through the package's own entry point so this keeps working wherever the CLI runs from. */
-export function shippedModelsDir(): string {
+function shippedModelsDir(): string {
   return dirname(dirname(fileURLToPath(import.meta.resolve('@glassbox/models'))));
 }
 
 /** The shipped models: directories of packages/models that hold a config.json. */
-export async function shippedModelNames(): Promise<string[]> {
+async function shippedModelNames(): Promise<string[]> {
   const root = shippedModelsDir();
   const entries = await readdir(root, { withFileTypes: true });
   return entries
@@ -65,7 +65,7 @@ export async function shippedModelNames(): Promise<string[]> {
  * owns that choice, so a new default needs no CLI change), else the toy world. Imported lazily: commands that name a
  * model never pay for loading the models package.
  */
-export async function defaultModelName(): Promise<string> {
+async function defaultModelName(): Promise<string> {
   const models = (await import('@glassbox/models')) as Record<string, unknown>;
   return typeof models.defaultModel === 'string' ? models.defaultModel : FALLBACK_DEFAULT_MODEL;
 }
@@ -82,7 +82,7 @@ async function shippedExamplePrompt(name: string): Promise<string | undefined> {
  * `--model NAME` means packages/models/NAME/ when that directory exists, otherwise a path (relative to the current
  * directory). A path to a .safetensors file is accepted too: its config.json and tokenizer.json sit beside it.
  */
-export async function resolveModelFiles(spec: string): Promise<ModelFiles> {
+async function resolveModelFiles(spec: string): Promise<ModelFiles> {
   const shipped = join(shippedModelsDir(), spec);
   const isName = !spec.includes('/') && !spec.includes('\\') && spec !== '.' && spec !== '..';
   if (isName && isDirectory(shipped)) return { ...filesIn(shipped, join(shipped, WEIGHTS_FILE)), shipped: true };

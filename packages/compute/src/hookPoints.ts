@@ -2,6 +2,8 @@ import type { GPTConfig } from './config';
 import type { CaptureSpec, HookFn, RunOptions } from './engine';
 import { fail } from './errors';
 import { hookNames, hookShape, hookSpec } from './hooks';
+import type { GPTParams } from './params';
+import { flattenParams, paramsFromMap } from './params';
 import type { Tensor } from './tensor';
 import { formatShape, numel, sameShape } from './tensor';
 
@@ -60,6 +62,31 @@ export class HookPoints {
     }
     return t;
   }
+}
+
+/**
+ * Both engines' check of the parameters they are given: throws (bad-checkpoint / bad-shape) naming the first missing
+ * or misshapen parameter; keeps the caller's tensors.
+ */
+export function checkParams(config: GPTConfig, params: GPTParams): void {
+  if (params.blocks.length !== config.n_layer) {
+    fail(
+      'bad-checkpoint',
+      `parameters have ${params.blocks.length} blocks; the config says n_layer = ${config.n_layer}`,
+    );
+  }
+  paramsFromMap(config, new Map(flattenParams(params)));
+}
+
+/** A capture spec as a membership test over names (the trainers' gradient captures; the CPU and WebGPU trainers share it). */
+export function capturePredicate(capture: CaptureSpec): (name: string) => boolean {
+  if (capture === 'all') return () => true;
+  if (typeof capture === 'function') return capture;
+  if (Array.isArray(capture)) {
+    const set = new Set(capture);
+    return (n) => set.has(n);
+  }
+  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${typeof capture}`);
 }
 
 function captureList(capture: CaptureSpec | undefined, names: readonly string[]): readonly string[] {

@@ -13,7 +13,16 @@ describe('parameters', () => {
     const allocated = flattenParams(p).reduce((n, [, t]) => n + t.data.length, 0);
     const k = countParams(c);
     expect(allocated).toBe(k.total);
-    expect(k.embedding + k.position + k.blocks + k.ln_final).toBe(k.total);
+    // Each component against the tensors it counts (the total is their sum by construction, so check the parts).
+    const size = (prefix: string) =>
+      flattenParams(p)
+        .filter(([n]) => n.startsWith(prefix))
+        .reduce((n, [, t]) => n + t.data.length, 0);
+    expect(k.embedding).toBe(size('embed.'));
+    expect(k.position).toBe(size('pos_embed.'));
+    expect(k.blocks).toBe(size('blocks.'));
+    expect(k.perBlock.total).toBe(size('blocks.1.'));
+    expect(k.ln_final).toBe(size('ln_final.'));
     expect(flattenParams(p).map(([n]) => n)).toEqual(paramSpecs(c).map((s) => s.name));
   });
 

@@ -1,23 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { GlassboxError } from './errors';
 import { createRng } from './rng';
 import type { SamplingSettings } from './sample';
 import { rankByProb, sampleStep, softmaxWithTemperature, summarizeStep, validateSampling } from './sample';
+import { expectGlassboxError } from './testing';
 
 const f32 = (xs: number[]) => Float32Array.from(xs);
 const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
 const ids = (mask: Uint8Array) => Array.from(mask.keys()).filter((i) => mask[i]);
 
 function expectBadSampling(fn: () => unknown, mentions: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GlassboxError);
-    expect((e as GlassboxError).code).toBe('bad-sampling');
-    expect((e as Error).message).toMatch(mentions);
-    return;
-  }
-  throw new Error(`expected a bad-sampling error matching ${mentions}`);
+  expectGlassboxError(fn, 'bad-sampling', mentions);
 }
 
 describe('softmaxWithTemperature', () => {

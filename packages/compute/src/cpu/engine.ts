@@ -1,9 +1,9 @@
 import type { GPTConfig } from '../config';
 import { validateConfig } from '../config';
 import type { Engine, RunOptions, RunResult } from '../engine';
-import { fail } from '../errors';
+import { checkParams } from '../hookPoints';
 import type { GPTParams } from '../params';
-import { cloneParams, flattenParams, paramsFromMap } from '../params';
+import { cloneParams } from '../params';
 import type { TrainerOptions } from '../train/trainer';
 import { Trainer } from '../train/trainer';
 import { CpuKVCache } from './kvCache';
@@ -20,7 +20,8 @@ export class CpuEngine implements Engine {
 
   constructor(config: GPTConfig, params: GPTParams) {
     this.config = validateConfig(config);
-    this.live = checkedParams(this.config, params);
+    checkParams(this.config, params);
+    this.live = params;
   }
 
   /** The live parameters (not a copy): the trainer updates them in place between runs. */
@@ -30,7 +31,8 @@ export class CpuEngine implements Engine {
 
   /** Swap in new parameters (e.g. a loaded checkpoint, or a float64 copy for gradient checks), checked against the config. */
   setParams(params: GPTParams): void {
-    this.live = checkedParams(this.config, params);
+    checkParams(this.config, params);
+    this.live = params;
   }
 
   async run(ids: readonly number[], options?: RunOptions): Promise<RunResult> {
@@ -59,16 +61,4 @@ export class CpuEngine implements Engine {
 
 export function createCpuEngine(config: GPTConfig, params: GPTParams): CpuEngine {
   return new CpuEngine(config, params);
-}
-
-/** Throws (bad-checkpoint / bad-shape) naming the first missing or misshapen parameter; keeps the caller's tensors. */
-function checkedParams(config: GPTConfig, params: GPTParams): GPTParams {
-  if (params.blocks.length !== config.n_layer) {
-    fail(
-      'bad-checkpoint',
-      `parameters have ${params.blocks.length} blocks; the config says n_layer = ${config.n_layer}`,
-    );
-  }
-  paramsFromMap(config, new Map(flattenParams(params)));
-  return params;
 }

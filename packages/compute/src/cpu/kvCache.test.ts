@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { GPTConfig } from '../config';
 import { validateConfig } from '../config';
-import { GlassboxError } from '../errors';
 import { hookNames, hookShape } from '../hooks';
 import type { GPTParams } from '../params';
 import { flattenParams, initParams } from '../params';
 import { createRng } from '../rng';
 import type { Tensor } from '../tensor';
 import { maxAbsDiff, tensor } from '../tensor';
+import { expectGlassboxError } from '../testing';
 import { createCpuEngine } from './engine';
 import { CpuKVCache } from './kvCache';
 import { forward } from './model';
@@ -33,17 +33,7 @@ function rows(t: Tensor, a: number, b: number): Tensor {
   return tensor([b - a, ...t.shape.slice(1)], t.data.subarray(a * width, b * width));
 }
 
-function expectCode(fn: () => unknown, code: string, message: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(GlassboxError);
-  expect((caught as GlassboxError).code).toBe(code);
-  expect((caught as GlassboxError).message).toMatch(message);
-}
+const expectCode = expectGlassboxError;
 
 describe('KV cache', () => {
   it('prefill of 5 then 3 one-token decodes gives the logits of the full 8-token recompute (1e-5)', () => {

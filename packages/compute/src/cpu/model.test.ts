@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { GPTConfig } from '../config';
 import { validateConfig } from '../config';
 import type { HookFn, RunOptions } from '../engine';
-import { GlassboxError } from '../errors';
 import { hookNames, hookShape } from '../hooks';
 import type { GPTParams } from '../params';
 import { castParams, cloneParams, flattenParams, initParams } from '../params';
 import { createRng } from '../rng';
 import type { Tensor } from '../tensor';
 import { clone, maxAbsDiff, tensor } from '../tensor';
+import { expectGlassboxError } from '../testing';
 import { createCpuEngine } from './engine';
 import { forward } from './model';
 
@@ -38,18 +38,6 @@ function loudParams(seed: number): GPTParams {
   return p;
 }
 const params = loudParams(1);
-
-function expectGlassboxError(fn: () => unknown, code: string, message: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GlassboxError);
-    expect((e as GlassboxError).code).toBe(code);
-    expect((e as GlassboxError).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected a GlassboxError ${code}`);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // An independent float64 GPT-2 forward pass: plain loops over number[][], nothing shared with the engine's ops.

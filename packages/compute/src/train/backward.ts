@@ -8,6 +8,7 @@ import { linearBackward, linearTransposedBackward } from '../cpu/ops/linear';
 import { softmaxBackward } from '../cpu/ops/softmax';
 import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
+import { capturePredicate } from '../hookPoints';
 import { GRAD_PREFIX, hookNames, PARAM_GRAD_PREFIX } from '../hooks';
 import type { BlockParams, GPTParams } from '../params';
 import { flattenParams, paramSpecs } from '../params';
@@ -277,14 +278,4 @@ function paramByName(p: GPTParams, name: string): Tensor {
   const found = flattenParams(p).find(([n]) => n === name);
   if (!found) fail('bad-hook', `no parameter named ${name}`);
   return found[1];
-}
-
-function capturePredicate(capture: CaptureSpec): (name: string) => boolean {
-  if (capture === 'all') return () => true;
-  if (typeof capture === 'function') return capture;
-  if (Array.isArray(capture)) {
-    const set = new Set(capture);
-    return (n) => set.has(n);
-  }
-  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${typeof capture}`);
 }

@@ -14,10 +14,7 @@ export function crossEntropy(logits: Tensor, targets: readonly number[]): Float6
   const losses = new Float64Array(T);
   for (let t = 0; t < T; t++) {
     const o = t * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < V; c++) if (logits.data[o + c] > max) max = logits.data[o + c];
-    let sum = 0;
-    for (let c = 0; c < V; c++) sum += Math.exp(logits.data[o + c] - max);
+    const [max, sum] = maxAndExpSum(logits.data, o, V);
     losses[t] = max + Math.log(sum) - logits.data[o + targets[t]];
   }
   return losses;
@@ -34,14 +31,20 @@ export function crossEntropyBackward(logits: Tensor, targets: readonly number[],
   const d = zerosLike(logits);
   for (let t = 0; t < T; t++) {
     const o = t * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < V; c++) if (logits.data[o + c] > max) max = logits.data[o + c];
-    let sum = 0;
-    for (let c = 0; c < V; c++) sum += Math.exp(logits.data[o + c] - max);
+    const [max, sum] = maxAndExpSum(logits.data, o, V);
     for (let c = 0; c < V; c++) d.data[o + c] = Math.exp(logits.data[o + c] - max) / sum / N;
     d.data[o + targets[t]] -= 1 / N;
   }
   return d;
+}
+
+/** Row z = data[o … o+V−1]: its max m and Σ exp(z_c − m), the stable softmax denominator (shared by both passes). */
+function maxAndExpSum(data: ArrayLike<number>, o: number, V: number): [number, number] {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < V; c++) if (data[o + c] > max) max = data[o + c];
+  let sum = 0;
+  for (let c = 0; c < V; c++) sum += Math.exp(data[o + c] - max);
+  return [max, sum];
 }
 
 function checkTargets(logits: Tensor, targets: readonly number[]): [number, number] {

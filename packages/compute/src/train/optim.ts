@@ -5,6 +5,8 @@ import { flattenParams, paramSpecs } from '../params';
 import type { FloatArray, Tensor } from '../tensor';
 import { clone, zerosLike } from '../tensor';
 import type { ParamGrads } from './grads';
+import type { ResolvedOptimizerConfig } from './optimConfig';
+import { validateOptimizer } from './optimConfig';
 
 /**
  * Optimizers, written out per element so a student can read the update rule.
@@ -61,9 +63,7 @@ interface Slot {
 }
 
 export class Optimizer {
-  readonly config:
-    | Required<Extract<OptimizerConfig, { kind: 'adamw' }>>
-    | Required<Extract<OptimizerConfig, { kind: 'sgd' }>>;
+  readonly config: ResolvedOptimizerConfig;
   /** Number of updates applied so far (AdamW's bias correction uses it). */
   t = 0;
   private readonly slots: Slot[];
@@ -186,34 +186,4 @@ export interface OptimizerSnapshot {
   t: number;
   m: FloatArray[];
   v: (FloatArray | undefined)[];
-}
-
-function validateOptimizer(c: OptimizerConfig): Optimizer['config'] {
-  const check = (name: string, x: number, ok: boolean): number => {
-    if (!(typeof x === 'number' && ok)) fail('bad-config', `optimizer ${name} is out of range: ${x}`);
-    return x;
-  };
-  const unit = (x: number) => Number.isFinite(x) && x >= 0 && x < 1;
-  if (c.kind === 'sgd') {
-    const { momentum = 0, weightDecay = 0 } = c;
-    return {
-      kind: 'sgd',
-      momentum: check('momentum (0 ≤ μ < 1)', momentum, unit(momentum)),
-      weightDecay: check('weightDecay (≥ 0)', weightDecay, Number.isFinite(weightDecay) && weightDecay >= 0),
-    };
-  }
-  if (c.kind === 'adamw') {
-    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = c;
-    return {
-      kind: 'adamw',
-      beta1: check('beta1 (0 ≤ β1 < 1)', beta1, unit(beta1)),
-      beta2: check('beta2 (0 ≤ β2 < 1)', beta2, unit(beta2)),
-      eps: check('eps (> 0)', eps, Number.isFinite(eps) && eps > 0),
-      weightDecay: check('weightDecay (≥ 0)', weightDecay, Number.isFinite(weightDecay) && weightDecay >= 0),
-    };
-  }
-  return fail(
-    'bad-config',
-    `unknown optimizer kind ${JSON.stringify((c as { kind: unknown }).kind)} (use 'sgd' or 'adamw')`,
-  );
 }

@@ -16,7 +16,7 @@ export interface PoolStats {
   bytes: number;
 }
 
-export function sizeClass(bytes: number): number {
+function sizeClass(bytes: number): number {
   const n = Math.max(256, Math.ceil(bytes / 4) * 4);
   if (n <= 4096) return 2 ** Math.ceil(Math.log2(n));
   const step = 2 ** Math.ceil(Math.log2(n)) / 8;

@@ -19,7 +19,7 @@ export function byteSize(t: GpuTensor): number {
 }
 
 /** Activations: read and written by kernels, copied to staging for capture, written by uploads and cache copies. */
-export const TENSOR_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+const TENSOR_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 /** What the scheduler needs to build a pipeline the first time a kernel variant is used. */
 export interface PipelineSpec {

@@ -1,9 +1,8 @@
 import type { GPTConfig } from '../config';
 import { validateConfig } from '../config';
 import type { Engine, RunOptions, RunResult } from '../engine';
-import { fail } from '../errors';
+import { checkParams } from '../hookPoints';
 import type { GPTParams } from '../params';
-import { flattenParams, paramsFromMap } from '../params';
 import type { TrainerOptions } from '../train/trainer';
 import { GpuContext } from './context';
 import type { AcquireOptions } from './device';
@@ -137,14 +136,4 @@ export function createWebGpuEngine(
   options?: WebGpuEngineOptions,
 ): Promise<WebGpuEngine> {
   return WebGpuEngine.create(config, params, options);
-}
-
-function checkParams(config: GPTConfig, params: GPTParams): void {
-  if (params.blocks.length !== config.n_layer) {
-    fail(
-      'bad-checkpoint',
-      `parameters have ${params.blocks.length} blocks; the config says n_layer = ${config.n_layer}`,
-    );
-  }
-  paramsFromMap(config, new Map(flattenParams(params)));
 }

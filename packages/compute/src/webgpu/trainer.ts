@@ -1,6 +1,6 @@
 import type { CaptureSpec, Trace } from '../engine';
 import { fail } from '../errors';
-import { HookPoints } from '../hookPoints';
+import { capturePredicate, HookPoints } from '../hookPoints';
 import type { GPTParams } from '../params';
 import { flattenParams, paramSpecs, paramsFromMap } from '../params';
 import type { Tensor } from '../tensor';
@@ -8,6 +8,8 @@ import { stack, tensor } from '../tensor';
 import type { Batch } from '../train/batch';
 import { validateBatch } from '../train/batch';
 import type { OptimizerConfig, OptimizerSnapshot } from '../train/optim';
+import type { ResolvedOptimizerConfig } from '../train/optimConfig';
+import { validateOptimizer } from '../train/optimConfig';
 import { backwardReads, recordSequenceBackward } from './backward';
 import type { GpuTensor } from './context';
 import type { WebGpuEngine } from './engine';
@@ -75,12 +77,9 @@ export interface GpuStepResult {
 const LOSS_NOT_FINITE = 1;
 const FIRST_PARAM = 2;
 
-type AdamConfig = { kind: 'adamw'; beta1: number; beta2: number; eps: number; weightDecay: number };
-type SgdConfig = { kind: 'sgd'; momentum: number; weightDecay: number };
-
 export class WebGpuTrainer {
   readonly engine: WebGpuEngine;
-  readonly optimizer: AdamConfig | SgdConfig;
+  readonly optimizer: ResolvedOptimizerConfig;
   readonly clipNorm: number;
   /** Updates applied so far (AdamW's bias correction uses it). */
   t = 0;
@@ -91,7 +90,7 @@ export class WebGpuTrainer {
 
   constructor(engine: WebGpuEngine, options: GpuTrainerOptions = {}) {
     this.engine = engine;
-    this.optimizer = resolveOptimizer(options.optimizer ?? { kind: 'adamw' });
+    this.optimizer = validateOptimizer(options.optimizer ?? { kind: 'adamw' });
     this.clipNorm = options.clipNorm ?? Number.POSITIVE_INFINITY;
     if (!(this.clipNorm > 0))
       fail('bad-config', `clip norm must be > 0 (or Infinity for no clipping), got ${this.clipNorm}`);
@@ -320,46 +319,4 @@ function rebuild(node: unknown, path: string, byName: ReadonlyMap<string, GpuTen
   const key = (k: string | number) => (path ? `${path}.${k}` : String(k));
   if (Array.isArray(node)) return node.map((n, i) => rebuild(n, key(i), byName));
   return Object.fromEntries(Object.entries(node as object).map(([k, v]) => [k, rebuild(v, key(k), byName)]));
-}
-
-/** train/optim.ts's defaults and ranges (its validator is private to it). */
-function resolveOptimizer(c: OptimizerConfig): AdamConfig | SgdConfig {
-  const check = (name: string, x: number, ok: boolean): number => {
-    if (!(typeof x === 'number' && ok)) fail('bad-config', `optimizer ${name} is out of range: ${x}`);
-    return x;
-  };
-  const unit = (x: number) => Number.isFinite(x) && x >= 0 && x < 1;
-  const nonNeg = (x: number) => Number.isFinite(x) && x >= 0;
-  if (c.kind === 'sgd') {
-    const { momentum = 0, weightDecay = 0 } = c;
-    return {
-      kind: 'sgd',
-      momentum: check('momentum (0 ≤ μ < 1)', momentum, unit(momentum)),
-      weightDecay: check('weightDecay (≥ 0)', weightDecay, nonNeg(weightDecay)),
-    };
-  }
-  if (c.kind === 'adamw') {
-    const { beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01 } = c;
-    return {
-      kind: 'adamw',
-      beta1: check('beta1 (0 ≤ β1 < 1)', beta1, unit(beta1)),
-      beta2: check('beta2 (0 ≤ β2 < 1)', beta2, unit(beta2)),
-      eps: check('eps (> 0)', eps, Number.isFinite(eps) && eps > 0),
-      weightDecay: check('weightDecay (≥ 0)', weightDecay, nonNeg(weightDecay)),
-    };
-  }
-  return fail(
-    'bad-config',
-    `unknown optimizer kind ${JSON.stringify((c as { kind: unknown }).kind)} (use 'sgd' or 'adamw')`,
-  );
-}
-
-function capturePredicate(capture: CaptureSpec): (name: string) => boolean {
-  if (capture === 'all') return () => true;
-  if (typeof capture === 'function') return capture;
-  if (Array.isArray(capture)) {
-    const set = new Set(capture);
-    return (n) => set.has(n);
-  }
-  return fail('bad-hook', `capture must be 'all', a list of names or a predicate, got ${typeof capture}`);
 }

@@ -6,6 +6,7 @@ import type { GPTParams } from '../params';
 import { flattenParams, initParams } from '../params';
 import { createRng } from '../rng';
 import type { Tensor } from '../tensor';
+import { expectGlassboxError } from '../testing';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { readSafetensorsHeader } from './safetensors';
 
@@ -99,17 +100,7 @@ function handMadeCheckpoint(p: GPTParams): Uint8Array {
   return file;
 }
 
-function expectError(f: () => unknown, code: string, message: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(GlassboxError);
-  expect((err as GlassboxError).code).toBe(code);
-  expect((err as GlassboxError).message).toMatch(message);
-}
+const expectError = expectGlassboxError;
 
 const bits = (t: Tensor) => [...new Uint8Array(Float32Array.from(t.data).buffer)];
 

@@ -5,6 +5,7 @@ import { flattenParams, initParams } from '../params';
 import { createRng } from '../rng';
 import type { Tensor } from '../tensor';
 import { clone, tensor } from '../tensor';
+import { expectGlassboxError } from '../testing';
 import { hfGpt2Specs, hfGpt2ToParams, isIgnoredHfTensor, paramsToHfGpt2 } from './hfGpt2';
 
 const config = validateConfig({ vocab_size: 11, n_positions: 6, n_embd: 8, n_layer: 2, n_head: 2 });
@@ -19,15 +20,7 @@ function randomParams(seed: number) {
 }
 
 function expectBad(f: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(GlassboxError);
-  expect((err as GlassboxError).code).toBe('bad-checkpoint');
-  expect((err as GlassboxError).message).toMatch(message);
+  expectGlassboxError(f, 'bad-checkpoint', message);
 }
 
 const paramValues = (p: ReturnType<typeof randomParams>) => flattenParams(p).map(([n, t]) => [n, t.shape, [...t.data]]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GlassboxError } from '../errors';
 import { tensor } from '../tensor';
+import { expectGlassboxError } from '../testing';
 import { parseSafetensors, readSafetensorsHeader, serializeSafetensors } from './safetensors';
 
 /** A file assembled byte by byte, so the reader is tested independently of our writer. */
@@ -27,15 +27,7 @@ function le(kind: 'f32' | 'f64' | 'u16', values: number[]): Uint8Array {
 }
 
 function expectBad(f: () => unknown, message: RegExp): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(GlassboxError);
-  expect((err as GlassboxError).code).toBe('bad-checkpoint');
-  expect((err as GlassboxError).message).toMatch(message);
+  expectGlassboxError(f, 'bad-checkpoint', message);
 }
 
 const f32 = (shape: number[], begin: number) => ({

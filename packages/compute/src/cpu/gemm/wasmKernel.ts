@@ -27,7 +27,7 @@
 /** Rows per register tile. */
 export const MR = 4;
 /** f32x4 vectors per tile row; NR = 4·NV columns. */
-export const NV = 2;
+const NV = 2;
 /** Columns per register tile. */
 export const NR = 4 * NV;
 /** Columns per `dot` tile (rows of B read together). */

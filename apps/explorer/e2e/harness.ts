@@ -3,6 +3,13 @@
  * chromium, SwiftShader WebGPU, no background network), a free port for `vite preview`, and the check log.
  */
 import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, preview } from 'vite';
+
+/** apps/explorer, the Vite root. */
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const shots = join(root, 'e2e', 'screenshots');
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -34,4 +41,37 @@ export function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/**
+ * Builds the app (unless E2E_SKIP_BUILD is set; into `outDir` when given) and serves it with `vite preview` on a free
+ * local port. `base` is the page's address; `close` stops the server.
+ */
+export async function serveApp(outDir?: string): Promise<{ base: string; close: () => Promise<void> }> {
+  const configFile = join(root, 'vite.config.ts');
+  const out = outDir === undefined ? {} : { build: { outDir } };
+  if (!process.env.E2E_SKIP_BUILD) {
+    console.log('== vite build');
+    await build({ root, configFile, logLevel: 'warn', ...out });
+  }
+  const port = await freePort();
+  const server = await preview({ root, configFile, ...out, preview: { port, strictPort: true, host: '127.0.0.1' } });
+  return {
+    base: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => server.httpServer.close(() => resolve())),
+  };
+}
+
+/** The last check of every page: nothing was thrown in it. */
+export function checkNoPageErrors(pageErrors: string[]): void {
+  check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`);
+}
+
+/** Prints the summary line (PASS, or FAIL with the count) and sets a non-zero exit code when a check failed. */
+export function finish(t0: number, what: string): void {
+  const secs = ((performance.now() - t0) / 1000).toFixed(1);
+  console.log(
+    `\n${failures.length === 0 ? 'PASS' : `FAIL (${failures.length})`} ${what} in ${secs} s; screenshots in ${shots}`,
+  );
+  if (failures.length > 0) process.exitCode = 1;
 }

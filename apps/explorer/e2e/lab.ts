@@ -21,17 +21,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '@glassbox/compute';
 import { continueGreedy, createToyWorldTrainer } from '@glassbox/models';
 import type { Browser, Download, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { build, preview } from 'vite';
-import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
+import { CHROMIUM_ARGS, check, checkNoPageErrors, failures, finish, serveApp, shots } from './harness';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const configFile = join(root, 'vite.config.ts');
-const shots = join(root, 'e2e', 'screenshots');
 const TARGET = 'on the mat END';
 
 async function labState(page: Page) {
@@ -77,13 +72,8 @@ async function runSteps(page: Page, n: number, pace = '0'): Promise<void> {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  if (!process.env.E2E_SKIP_BUILD) {
-    console.log('== vite build');
-    await build({ root, configFile, logLevel: 'warn' });
-  }
-  const port = await freePort();
-  const server = await preview({ root, configFile, preview: { port, strictPort: true, host: '127.0.0.1' } });
-  const base = `http://127.0.0.1:${port}/`;
+  const app = await serveApp();
+  const base = app.base;
   await mkdir(shots, { recursive: true });
   for (const f of await readdir(shots)) if (f.startsWith('lab-')) await rm(join(shots, f));
   const downloads = await mkdtemp(join(tmpdir(), 'glassbox-lab-'));
@@ -512,22 +502,14 @@ async function main(): Promise<void> {
     check(Number.isFinite(s.lastVal), `validation on the held-out 10%: ${s.lastVal.toFixed(3)}`);
     await page.screenshot({ path: join(shots, 'lab-12-finetuned.png'), fullPage: true });
 
-    check(
-      pageErrors.length === 0,
-      `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`,
-    );
+    checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();
-    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    await app.close();
     await rm(downloads, { recursive: true, force: true });
   }
-  console.log(
-    `\n${failures.length === 0 ? 'PASS' : 'FAIL'} lab e2e in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
-  if (failures.length > 0) {
-    for (const f of failures) console.log(`  - ${f}`);
-    process.exitCode = 1;
-  }
+  for (const f of failures) console.log(`  - ${f}`);
+  finish(t0, 'lab e2e');
 }
 
 main().catch((e) => {

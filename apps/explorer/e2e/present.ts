@@ -24,13 +24,9 @@ import type { LectureSlide } from '@glassbox/store';
 import { parseLecture, STEP_INFO, samplePrediction, slideTitle } from '@glassbox/store';
 import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { build, preview } from 'vite';
-import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
+import { CHROMIUM_ARGS, check, checkNoPageErrors, finish, root, serveApp, shots } from './harness';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const configFile = join(root, 'vite.config.ts');
-const shots = join(root, 'e2e', 'screenshots');
 const docImages = join(repo, 'docs', 'images');
 /** A 16:9 projector. */
 const VIEWPORT = { width: 1600, height: 900 };
@@ -182,19 +178,8 @@ async function checkNumbers(page: Page, slide: LectureSlide, n: number, model: M
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const outDir = process.env.E2E_DIST ?? join(root, 'dist');
-  if (!process.env.E2E_SKIP_BUILD) {
-    console.log('== vite build');
-    await build({ root, configFile, logLevel: 'warn', build: { outDir } });
-  }
-  const port = await freePort();
-  const server = await preview({
-    root,
-    configFile,
-    build: { outDir },
-    preview: { port, strictPort: true, host: '127.0.0.1' },
-  });
-  const base = `http://127.0.0.1:${port}/`;
+  const app = await serveApp(process.env.E2E_DIST ?? join(root, 'dist'));
+  const base = app.base;
   await mkdir(shots, { recursive: true });
   for (const f of await readdir(shots)) if (f.startsWith('present-')) await rm(join(shots, f));
   const docShots = process.env.E2E_DOC_IMAGES === '1';
@@ -495,19 +480,12 @@ async function main(): Promise<void> {
     await page.screenshot({ path: join(shots, 'present-hostile.png') });
 
     check(dialogs === 0, 'no dialog was opened');
-    check(
-      pageErrors.length === 0,
-      `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`,
-    );
+    checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();
-    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    await app.close();
   }
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(
-    `\n${failures.length === 0 ? 'PASS' : `FAIL (${failures.length})`} in ${secs} s; screenshots in ${shots}`,
-  );
-  if (failures.length > 0) process.exitCode = 1;
+  finish(t0, 'present e2e');
 }
 
 /** WCAG relative luminance of a CSS rgb() colour. */

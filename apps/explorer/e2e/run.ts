@@ -10,18 +10,13 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { forward, saveCheckpoint } from '@glassbox/compute';
 import { defaultModel, loadShippedModel, shippedModelInfo } from '@glassbox/models';
 import { createFakeHub, FAKE_SHA, UNTRAINED_GPT2_VOCAB_MODEL } from '@glassbox/store';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { build, preview } from 'vite';
-import { CHROMIUM_ARGS, check, failures, freePort } from './harness';
+import { CHROMIUM_ARGS, check, checkNoPageErrors, finish, serveApp, shots } from './harness';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const configFile = join(root, 'vite.config.ts');
-const shots = join(root, 'e2e', 'screenshots');
 /** The model every check below is written for (its words, its one layer): named in every address, never the default. */
 const MODEL = 'toy-world';
 const PROMPT = 'cat sat on the';
@@ -254,13 +249,8 @@ async function deviceLoss(context: BrowserContext, base: string): Promise<void> 
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  if (!process.env.E2E_SKIP_BUILD) {
-    console.log('== vite build');
-    await build({ root, configFile, logLevel: 'warn' });
-  }
-  const port = await freePort();
-  const server = await preview({ root, configFile, preview: { port, strictPort: true, host: '127.0.0.1' } });
-  const base = `http://127.0.0.1:${port}/`;
+  const app = await serveApp();
+  const base = app.base;
   await rm(shots, { recursive: true, force: true });
   await mkdir(shots, { recursive: true });
 
@@ -588,19 +578,12 @@ async function main(): Promise<void> {
     await page.screenshot({ path: join(shots, 'gpt2-vocab-logits.png'), fullPage: true });
 
     check(dialogs === 0, 'no dialog was opened (no script ran from the link)');
-    check(
-      pageErrors.length === 0,
-      `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`,
-    );
+    checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();
-    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+    await app.close();
   }
-  const secs = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(
-    `\n${failures.length === 0 ? 'PASS' : `FAIL (${failures.length})`} in ${secs} s; screenshots in ${shots}`,
-  );
-  if (failures.length > 0) process.exitCode = 1;
+  finish(t0, 'explorer e2e');
 }
 
 main().catch((e) => {

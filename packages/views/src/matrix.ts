@@ -32,15 +32,6 @@ export function headPlane(t: Tensor, head: number): Matrix {
   return { rows: T, cols: S, data: t.data.subarray(head * T * S, (head + 1) * T * S) };
 }
 
-/** One row as a 1 × n matrix (e.g. the logits of one position). */
-export function rowMatrix(m: Matrix, row: number): Matrix {
-  const data = m.data as ArrayLike<number> & { subarray?: (a: number, b: number) => ArrayLike<number> };
-  const slice = data.subarray
-    ? data.subarray(row * m.cols, (row + 1) * m.cols)
-    : Array.prototype.slice.call(m.data, row * m.cols, (row + 1) * m.cols);
-  return { rows: 1, cols: m.cols, data: slice };
-}
-
 export function valueAt(m: Matrix, row: number, col: number): number {
   return m.data[row * m.cols + col];
 }

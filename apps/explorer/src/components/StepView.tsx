@@ -1,6 +1,6 @@
 import type { Tensor, Trace } from '@glassbox/compute';
 import type { Step } from '@glassbox/store';
-import { layerNormStats, rowOf, STEP_INFO, samplePrediction, topIndices } from '@glassbox/store';
+import { layerNormStats, rowOf, STEP_INFO, topIndices } from '@glassbox/store';
 import type { Matrix } from '@glassbox/views';
 import {
   AttentionPattern,
@@ -17,7 +17,7 @@ import {
 } from '@glassbox/views';
 import { useEffect, useMemo, useRef } from 'react';
 import { navTiming, sampling, selection, session, stepper, useStore } from '../stores';
-import { selectRow, useSelectedPosition, useTokenLabels, useVocabLabel } from './common';
+import { selectRow, usePrediction, useSelectedPosition, useTokenLabels, useVocabLabel } from './common';
 import { KvCachePanel, LastPassLine } from './KvCachePanel';
 import { TemperatureSlider } from './SamplingPanel';
 
@@ -429,11 +429,7 @@ function SoftmaxStep({ trace, position }: { trace: Trace; position: number }) {
   const labels = useTokenLabels();
   const temperature = useStore(sampling, (s) => s.temperature);
   const seed = useStore(sampling, (s) => s.seed);
-  const step = useMemo(
-    () =>
-      samplePrediction(rowOf(trace.hook_logits, position), { temperature, topK: null, topP: null, seed }, position + 1),
-    [trace, position, temperature, seed],
-  );
+  const step = usePrediction(trace, position, { temperature, topK: null, topP: null, seed });
   const scaled: Matrix = { rows: 1, cols: step.scaledLogits.length, data: step.scaledLogits };
   return (
     <div className="views">
@@ -463,15 +459,7 @@ function SampleStepView({ trace }: { trace: Trace }) {
   const s = useStore(sampling, (x) => x);
   const T = trace.hook_logits.shape[0];
   const n = useStore(session, (x) => x.model?.config.n_positions ?? 0);
-  const step = useMemo(
-    () =>
-      samplePrediction(
-        rowOf(trace.hook_logits, T - 1),
-        { temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed },
-        T,
-      ),
-    [trace, T, s.temperature, s.topK, s.topP, s.seed],
-  );
+  const step = usePrediction(trace, T - 1, s);
   const tokenText = label(step.token);
   const full = T >= n;
   return (

@@ -1,3 +1,6 @@
+import type { Trace } from '@glassbox/compute';
+import type { Sampling } from '@glassbox/store';
+import { rowOf, samplePrediction } from '@glassbox/store';
 import { visibleToken } from '@glassbox/views';
 import { useMemo } from 'react';
 import { selection, session, useStore } from '../stores';
@@ -37,4 +40,13 @@ export function useSelectedPosition(): number {
 
 export function selectRow(row: number): void {
   selection.getState().setToken(row);
+}
+
+/** The sampling step on the real logits at `position` (the prediction for the token after it), under `settings`. */
+export function usePrediction(trace: Trace, position: number, settings: Sampling) {
+  const { temperature, topK, topP, seed } = settings;
+  return useMemo(
+    () => samplePrediction(rowOf(trace.hook_logits, position), { temperature, topK, topP, seed }, position + 1),
+    [trace, position, temperature, topK, topP, seed],
+  );
 }

@@ -281,6 +281,17 @@ function LossView({ forward, loss, vocab }: { forward: ForwardPhase; loss: LossP
   }, [targets, T, V]);
   const rowLabels = inputs.map((id, i) => `${visibleToken(vocab[id] ?? '')}→${visibleToken(vocab[targets[i]] ?? '')}`);
   const vocabLabel = (c: number) => vocab[c];
+  // The props the three [T, V] heatmaps of the triptych share: same rows, columns, selection and size.
+  const triptych = {
+    rowLabels,
+    rowName: 'position',
+    colName: 'token',
+    colLabel: vocabLabel,
+    selectedRow: pos,
+    onSelectRow: setT,
+    maxWidth: 260,
+    maxHeight: 320,
+  };
   return (
     <section className="lab-phase" data-testid="lab-phase-loss" aria-label="Loss">
       <h3>2 · Loss: how surprised the model is by each target</h3>
@@ -338,15 +349,8 @@ function LossView({ forward, loss, vocab }: { forward: ForwardPhase; loss: LossP
           title="softmax(logits) [T, V]"
           scale="probability"
           valueLabel="probability"
-          rowLabels={rowLabels}
-          rowName="position"
-          colName="token"
-          colLabel={vocabLabel}
-          selectedRow={pos}
-          onSelectRow={setT}
           testId="lab-probs"
-          maxWidth={260}
-          maxHeight={320}
+          {...triptych}
         />
         <span className="lab-op" aria-hidden="true">
           −
@@ -356,15 +360,8 @@ function LossView({ forward, loss, vocab }: { forward: ForwardPhase; loss: LossP
           title="one-hot(target) [T, V]"
           scale="probability"
           valueLabel="1 at the target"
-          rowLabels={rowLabels}
-          rowName="position"
-          colName="token"
-          colLabel={vocabLabel}
-          selectedRow={pos}
-          onSelectRow={setT}
           testId="lab-onehot"
-          maxWidth={260}
-          maxHeight={320}
+          {...triptych}
         />
         <span className="lab-op" aria-hidden="true">
           ÷ N =
@@ -374,15 +371,8 @@ function LossView({ forward, loss, vocab }: { forward: ForwardPhase; loss: LossP
           title="grad.hook_logits = ∂L/∂logits [T, V]"
           scale="diverging"
           valueLabel="gradient"
-          rowLabels={rowLabels}
-          rowName="position"
-          colName="token"
-          colLabel={vocabLabel}
-          selectedRow={pos}
-          onSelectRow={setT}
           testId="lab-dlogits"
-          maxWidth={260}
-          maxHeight={320}
+          {...triptych}
         />
       </div>
     </section>

@@ -1,10 +1,10 @@
 import type { Tensor, Trace } from '@glassbox/compute';
 import type { StepKind } from '@glassbox/store';
-import { rowOf, samplePrediction, topIndices } from '@glassbox/store';
+import { rowOf, topIndices } from '@glassbox/store';
 import type { Matrix } from '@glassbox/views';
 import { asMatrix, headColumns, headPlane, visibleToken } from '@glassbox/views';
 import { useMemo } from 'react';
-import { useSelectedPosition, useTokenLabels, useVocabLabel } from '../components/common';
+import { usePrediction, useSelectedPosition, useTokenLabels, useVocabLabel } from '../components/common';
 import { sampling, selection, session, useStore } from '../stores';
 import type { Bar } from './BigBars';
 import { BigBars } from './BigBars';
@@ -263,11 +263,7 @@ function SoftmaxBody({ trace, position, labels }: { trace: Trace; position: numb
   const label = useVocabLabel();
   const temperature = useStore(sampling, (s) => s.temperature);
   const seed = useStore(sampling, (s) => s.seed);
-  const step = useMemo(
-    () =>
-      samplePrediction(rowOf(trace.hook_logits, position), { temperature, topK: null, topP: null, seed }, position + 1),
-    [trace, position, temperature, seed],
-  );
+  const step = usePrediction(trace, position, { temperature, topK: null, topP: null, seed });
   const bars = topIndices(step.probs, BARS).map((id): Bar => ({ id, label: label(id), value: step.probs[id] }));
   return (
     <div className="pr-row pr-softmax">
@@ -289,15 +285,7 @@ function SampleBody({ trace }: { trace: Trace }) {
   const prompt = useStore(session, (x) => x.prompt);
   const s = useStore(sampling, (x) => x);
   const T = trace.hook_logits.shape[0];
-  const step = useMemo(
-    () =>
-      samplePrediction(
-        rowOf(trace.hook_logits, T - 1),
-        { temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed },
-        T,
-      ),
-    [trace, T, s.temperature, s.topK, s.topP, s.seed],
-  );
+  const step = usePrediction(trace, T - 1, s);
   const ids = topIndices(step.probs, BARS);
   if (!ids.includes(step.token)) ids[ids.length - 1] = step.token;
   const bars = ids.map(

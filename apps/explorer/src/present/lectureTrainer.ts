@@ -118,8 +118,3 @@ export function showTrainPhase(phase: TrainPhase, steps: number | null): Promise
   queue = next.catch(() => {});
   return next;
 }
-
-/** The step the lecture's training step has, for the views (−1 before the trainer started). */
-export function lectureBaseStep(): number {
-  return base;
-}

@@ -1,9 +1,9 @@
-// GFLOP/s of the CPU matrix multiplies: the naive loops the ops use today vs the register-blocked JS gemm vs the
+// GFLOP/s of the CPU matrix multiplies: plain loops (the ops before cpu/gemm) vs the register-blocked JS gemm vs the
 // WebAssembly SIMD gemm, with ONNX Runtime's single-threaded wasm backend (one Gemm node, both operands fed as inputs,
 // timed through session.run) as the peer. Shapes are those of the shipped model and of GPT-2 small.
 // `npx tsx scripts/bench-gemm.ts` (`--quick` for fewer repeats). Prints medians over repeated runs; on a shared
 // machine expect ±10–20%.
-import { type GemmKind, gemm, gemmBackend, ops, tensor, wasmGemmFeature } from '@glassbox/compute';
+import { type GemmKind, gemm, gemmBackend, wasmGemmFeature } from '@glassbox/compute';
 import * as ort from 'onnxruntime-web';
 
 interface Shape {
@@ -51,22 +51,34 @@ function random(n: number, seed: number): Float32Array {
   return a;
 }
 
-/** The loops ops/linear.ts runs today, one per kind (the tn one is the dW half of linearBackward). */
+/**
+ * The plain loops the CPU ops ran before cpu/gemm (ops/linear.ts now calls gemm, so they are kept here as the
+ * baseline): i-k-j for nn, a row·row dot product for nt, and linearBackward's old dW loop for tn.
+ */
 function naive(s: Shape, A: Float32Array, B: Float32Array, C: Float32Array): void {
   const { M, N, K } = s;
+  C.fill(0);
   if (s.kind === 'nn') {
-    C.set(ops.linear(tensor([M, K], A), tensor([K, N], B)).data);
+    for (let i = 0; i < M; i++) {
+      for (let k = 0; k < K; k++) {
+        const a = A[i * K + k];
+        for (let j = 0; j < N; j++) C[i * N + j] += a * B[k * N + j];
+      }
+    }
   } else if (s.kind === 'nt') {
-    C.set(ops.linearTransposed(tensor([M, K], A), tensor([N, K], B)).data);
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let sum = 0;
+        for (let k = 0; k < K; k++) sum += A[i * K + k] * B[j * K + k];
+        C[i * N + j] = sum;
+      }
+    }
   } else {
-    // dW[M,N] += Σ_p A[p,:]ᵀ B[p,:], the i-k-j order of linearBackward's dW loop
-    C.fill(0);
+    // dW[M,N] = Σ_p A[p,:]ᵀ B[p,:]
     for (let p = 0; p < K; p++) {
       for (let i = 0; i < M; i++) {
         const a = A[p * M + i];
-        const co = i * N;
-        const bo = p * N;
-        for (let j = 0; j < N; j++) C[co + j] += a * B[bo + j];
+        for (let j = 0; j < N; j++) C[i * N + j] += a * B[p * N + j];
       }
     }
   }

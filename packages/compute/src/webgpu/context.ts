@@ -3,7 +3,7 @@ import type { Tensor } from '../tensor';
 import { formatShape, numel } from '../tensor';
 import { BufferPool } from './bufferPool';
 import type { AcquireOptions, GpuAdapterDescription, GpuLimits } from './device';
-import { acquireGpuDevice, BufferUsage, deviceLimitError, readLimits } from './device';
+import { acquireGpuDevice, BufferUsage, deviceLimitError, isCpuEmulated, readLimits } from './device';
 
 /**
  * A tensor living in a GPU buffer: float32 (or u32 for ids), row-major, starting at byte 0. The buffer may be larger
@@ -39,6 +39,11 @@ export class GpuContext {
   readonly device: GPUDevice;
   readonly limits: GpuLimits;
   readonly adapter: GpuAdapterDescription | null;
+  /**
+   * The adapter runs shaders on the CPU (isCpuEmulated): kernels pick barrier-free variants. Only speed depends on
+   * it; tests set it to false to run the GPU variants on SwiftShader too.
+   */
+  emulated: boolean;
   readonly pool: BufferPool;
   /** Shared by every context on the same device (compiling a pipeline is the slow part of a first run). */
   private readonly pipelines: Map<string, GPUComputePipeline>;
@@ -46,6 +51,11 @@ export class GpuContext {
   private fresh: string[] = [];
   /** Command buffers submitted and staging buffers mapped, for tests and the benchmark. */
   readonly counters = { submits: 0, readbacks: 0 };
+  /**
+   * When set, every dispatch is submitted on its own and waited for, and its wall time is added here under its
+   * pipeline key and grid (scripts/profile-webgpu.ts). Slow by design: for finding the expensive kernel, never for timing a pass.
+   */
+  profile: Map<string, { ms: number; count: number }> | null = null;
   private lostMessage: string | null = null;
   private disposed = false;
 
@@ -53,6 +63,7 @@ export class GpuContext {
     this.device = device;
     this.limits = limits;
     this.adapter = adapter;
+    this.emulated = isCpuEmulated(adapter);
     this.pool = new BufferPool(device);
     let cache = pipelineCaches.get(device);
     if (!cache) {

@@ -68,6 +68,21 @@ function describeAdapter(adapter: GPUAdapter): GpuAdapterDescription {
   };
 }
 
+/**
+ * True for adapters that run shaders on the CPU (SwiftShader, Mesa's llvmpipe/lavapipe, Windows' WARP). There a
+ * workgroup barrier is expensive (each invocation of the group is a CPU fiber to switch) while caches are large, so
+ * kernels pick barrier-free variants; on a GPU the choice follows the shape (see the matmul and row kernels).
+ */
+export function isCpuEmulated(a: GpuAdapterDescription | null): boolean {
+  if (!a) return false;
+  return (
+    a.isFallbackAdapter ||
+    /swiftshader|llvmpipe|lavapipe|\bwarp\b|basic render/i.test(
+      `${a.vendor} ${a.architecture} ${a.device} ${a.description}`,
+    )
+  );
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

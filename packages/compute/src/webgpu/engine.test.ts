@@ -63,11 +63,21 @@ async function expectSameRun(ids: readonly number[], options: RunOptions, cpuOpt
 }
 
 describe('WebGPU engine vs CPU engine', () => {
-  it('every hook with capture "all" and the logits match, at temperature 0.8', async () => {
-    const g = await expectSameRun(ids, { capture: 'all', temperature: 0.8 });
-    expect(Object.keys(g.trace)).toEqual(hookNames(config));
-    expect(g.logits.data).toBeInstanceOf(Float32Array);
-  });
+  // Both kernel families (GpuContext.emulated): the adapter's own, and the other one forced.
+  it.each([true, false])(
+    'every hook with capture "all" and the logits match, at temperature 0.8 (emulated-adapter kernels: %s)',
+    async (emulated) => {
+      const own = ctx.emulated;
+      ctx.emulated = emulated;
+      try {
+        const g = await expectSameRun(ids, { capture: 'all', temperature: 0.8 });
+        expect(Object.keys(g.trace)).toEqual(hookNames(config));
+        expect(g.logits.data).toBeInstanceOf(Float32Array);
+      } finally {
+        ctx.emulated = own;
+      }
+    },
+  );
 
   it.each([1, config.n_positions])('matches for T = %i', async (T) => {
     const seq = Array.from({ length: T }, (_, i) => (i * 37 + 5) % config.vocab_size);
@@ -215,7 +225,7 @@ describe('WebGPU engine limits and device loss', () => {
 
   it.each([
     ['maxComputeWorkgroupsPerDimension', 1],
-    ['maxComputeWorkgroupStorageSize', 1024],
+    ['maxComputeWorkgroupStorageSize', 128], // the row reductions need 64 × 4 bytes
     ['maxComputeInvocationsPerWorkgroup', 32],
   ] as const)('a device with a small %s fails the run with an error naming it', async (limit, value) => {
     const limited = new GpuContext(ctx.device, null, { ...readLimits(ctx.device), [limit]: value });

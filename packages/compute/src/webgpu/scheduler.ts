@@ -75,6 +75,11 @@ export class Recorder {
     return this.ctx.limits;
   }
 
+  /** The device runs shaders on the CPU (SwiftShader): kernels that can, avoid workgroup barriers. */
+  get emulated(): boolean {
+    return this.ctx.emulated;
+  }
+
   /** A 4-byte buffer to bind where a kernel's optional input is absent (its flag says not to read it). */
   get dummy(): GpuTensor {
     return this.ctx.dummy;
@@ -175,7 +180,7 @@ export class Recorder {
       device.queue.writeBuffer(uniformBuf, 0, arena);
     }
 
-    const encoder = device.createCommandEncoder({ label: 'glassbox pass' });
+    let encoder = device.createCommandEncoder({ label: 'glassbox pass' });
     let pass: GPUComputePassEncoder | null = null;
     const endPass = () => {
       pass?.end();
@@ -204,6 +209,18 @@ export class Recorder {
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, bindGroup);
         pass.dispatchWorkgroups(spec.workgroups[0], spec.workgroups[1], spec.workgroups[2]);
+        if (ctx.profile) {
+          endPass();
+          const t0 = performance.now();
+          device.queue.submit([encoder.finish()]);
+          await device.queue.onSubmittedWorkDone();
+          const key = `${spec.key} [${spec.workgroups.join('×')}]`;
+          const entry = ctx.profile.get(key) ?? { ms: 0, count: 0 };
+          entry.ms += performance.now() - t0;
+          entry.count++;
+          ctx.profile.set(key, entry);
+          encoder = device.createCommandEncoder({ label: 'glassbox pass (profiled)' });
+        }
       } else if (op.kind === 'copy') {
         started = true;
         endPass();

@@ -10,17 +10,24 @@ import type { Rng } from '../rng';
 import type { Tensor } from '../tensor';
 import { cast, formatShape, maxAbsDiff, numel, tensor } from '../tensor';
 import type { GpuContext, GpuTensor } from './context';
+import { isCpuEmulated } from './device';
 import { createNodeContext } from './nodeDevice';
 import { Recorder } from './scheduler';
 
 let shared: Promise<GpuContext> | null = null;
 
-/** One device per test file (vitest runs files in separate workers). Fails, never skips, when there is no adapter. */
-export function testContext(): Promise<GpuContext> {
+/**
+ * One device per test file (vitest runs files in separate workers). Fails, never skips, when there is no adapter.
+ * `emulated` picks the kernel family (GpuContext.emulated) for the test that asks: without a GPU the tests run on
+ * SwiftShader, which alone would only ever exercise the barrier-free variants.
+ */
+export async function testContext(options: { emulated?: boolean } = {}): Promise<GpuContext> {
   shared ??= createNodeContext().catch((e: unknown) => {
     throw new Error(`No WebGPU adapter for the WebGPU tests: ${e instanceof Error ? e.message : e}`);
   });
-  return shared;
+  const ctx = await shared;
+  ctx.emulated = options.emulated ?? isCpuEmulated(ctx.adapter);
+  return ctx;
 }
 
 /** Normal(0, std) values rounded to float32, as a float64 tensor (the CPU reference runs in float64). */

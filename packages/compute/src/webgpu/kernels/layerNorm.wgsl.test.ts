@@ -5,7 +5,8 @@ import { tensor } from '../../tensor';
 import { expectClose, randn, readAll, run, testContext, toGpu } from '../testing';
 import { layerNorm } from './layerNorm.wgsl';
 
-describe('layerNorm kernel', () => {
+// Both kernel families: one thread per row (CPU-emulated adapters, many short rows) and a workgroup per row.
+describe.each([true, false])('layerNorm kernel (emulated-adapter variants: %s)', (emulated) => {
   it.each([
     [1, 1],
     [1, 48],
@@ -13,7 +14,7 @@ describe('layerNorm kernel', () => {
     [9, 300], // wider than the 64-thread workgroup
     [2, 2100], // wide enough for the 256-thread variant
   ])('matches the CPU LayerNorm (output and scale) for [%i, %i]', async (T, d) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(T + d);
     const x = randn(rng, [T, d], 2);
     for (let i = 0; i < x.data.length; i++) x.data[i] = Math.fround(x.data[i] + 3); // a mean far from 0
@@ -31,9 +32,9 @@ describe('layerNorm kernel', () => {
   });
 });
 
-describe('layerNorm kernel with a given scale', () => {
+describe.each([true, false])('layerNorm kernel with a given scale (emulated-adapter variants: %s)', (emulated) => {
   it('recomputes the output from a replaced scale, like the CPU model after a hook_scale intervention', async () => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(5);
     const [T, d] = [3, 70];
     const x = randn(rng, [T, d]);

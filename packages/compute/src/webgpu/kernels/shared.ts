@@ -82,6 +82,17 @@ export function rowThreads(cols: number): 64 | 256 {
   return cols <= 2048 ? 64 : 256;
 }
 
+/**
+ * Row kernels (softmax, LayerNorm) can give each row a workgroup that reduces it with barriers, or one thread that
+ * walks it alone. One thread per row wins where barriers are dear (CPU-emulated adapters such as SwiftShader, where
+ * a barrier switches every invocation of the group: 85 → 3 ms for Austen's attention softmaxes) and, on a GPU, where
+ * rows are short and many (attention patterns over a prompt), so that a serial walk is short and there are still
+ * enough threads. Few or wide rows (one decoded token, the vocabulary) keep the workgroup.
+ */
+export function threadPerRow(rows: number, cols: number, emulated: boolean): boolean {
+  return emulated || (cols <= 256 && rows >= 128);
+}
+
 /** WGSL: true for −∞ (masked attention scores), tested on the bits so no fast-math folding can change it. */
 export const IS_NEG_INF_WGSL = /* wgsl */ `
 fn isNegInf(x: f32) -> bool { return bitcast<u32>(x) == 0xff800000u; }`;

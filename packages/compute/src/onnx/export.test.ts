@@ -14,7 +14,7 @@ interface Decoded {
     node: { op_type: string; domain?: string; input: string[]; output: string[] }[];
     initializer: { name: string; dims: number[]; data_type: number; raw_data: Uint8Array }[];
     input: { name: string; type: { tensor_type: { elem_type: number; shape: { dim: Record<string, unknown>[] } } } }[];
-    output: { name: string }[];
+    output: { name: string; type: { tensor_type: { shape: { dim: Record<string, unknown>[] } } } }[];
   };
 }
 
@@ -80,6 +80,34 @@ describe('exportOnnx', () => {
     expect(identity?.input).toEqual(['blocks.0.hook_resid_post']);
     expect(identity?.output).toEqual(['blocks.1.hook_resid_pre']);
     expect(decode(exportOnnx(c, params, { outputs: 'all' })).graph.output).toHaveLength(1 + onnxHookNames(c).length);
+  });
+
+  test('kvCache: past_key/past_value inputs and present_key/present_value outputs per layer, standard ops only', () => {
+    const m = decode(exportOnnx(c, params, { kvCache: true }));
+    const H = c.n_head;
+    const dh = c.n_embd / c.n_head;
+    const layers = Array.from({ length: c.n_layer }, (_, l) => l);
+    expect(m.graph.input.map((i) => i.name)).toEqual([
+      'input_ids',
+      ...layers.flatMap((l) => [`past_key_${l}`, `past_value_${l}`]),
+    ]);
+    expect(m.graph.output.map((o) => o.name)).toEqual([
+      'logits',
+      ...layers.flatMap((l) => [`present_key_${l}`, `present_value_${l}`]),
+    ]);
+    const dims = (v: { type: { tensor_type: { shape: { dim: Record<string, unknown>[] } } } }) =>
+      v.type.tensor_type.shape.dim.map((d) => d.dim_value ?? d.dim_param);
+    expect(dims(m.graph.input[1])).toEqual(['batch', H, 'past_sequence', dh]);
+    expect(dims(m.graph.output[1])).toEqual(['batch', H, 'total_sequence', dh]);
+    // The plain export's operators plus Squeeze and Range (positions from T_past), all in the default domain.
+    expect(m.graph.node.every((n) => !n.domain)).toBe(true);
+    const plainOps = new Set(decode(exportOnnx(c, params)).graph.node.map((n) => n.op_type));
+    expect(new Set(m.graph.node.map((n) => n.op_type))).toEqual(new Set([...plainOps, 'Squeeze', 'Range']));
+    expect(m.graph.node.filter((n) => n.op_type === 'Concat' && n.output[0].startsWith('present_'))).toHaveLength(
+      2 * c.n_layer,
+    );
+    // The plain export is what it was: kvCache: false writes the same bytes as no option.
+    expect(exportOnnx(c, params, { kvCache: false })).toEqual(exportOnnx(c, params));
   });
 
   test('opset 21 with the Gelu operator replaces the tanh formula and records IR version 10', () => {

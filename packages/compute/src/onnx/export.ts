@@ -23,6 +23,12 @@ import { modelProtoType, ONNX_DTYPE } from './schema';
  *
  * Intermediate tensors carry our hook names (`blocks.0.attn.hook_pattern`), so any of them can be made an extra graph
  * output and compared, tensor by tensor, with the CPU engine's trace.
+ *
+ * With `kvCache: true` the graph is a "decoder with past", the form Hugging Face optimum exports GPT-2 in for
+ * generation: per layer it also takes the keys and values of the T_past positions already seen
+ * (`past_key_<l>`, `past_value_<l>`: [B, H, T_past, dh], T_past may be 0) and returns them with this call's appended
+ * (`present_key_<l>`, `present_value_<l>`: [B, H, T_past + T, dh]). Positions start at T_past, read from the shape
+ * of past_key_0, and new position t sees every past key and the new keys up to t. docs/onnx.md draws the graph.
  */
 
 /** Opsets the exporter writes: 17 introduced LayerNormalization; 21 is the newest tested with ONNX Runtime 1.30. */
@@ -46,6 +52,13 @@ export interface ExportOnnxOptions {
   gelu?: OnnxGelu;
   /** Hook names to expose as extra graph outputs (see onnxHookNames), or 'all'. Logits are always an output. */
   outputs?: readonly string[] | 'all';
+  /**
+   * Write a decoder with past: past_key_<l> / past_value_<l> inputs and present_key_<l> / present_value_<l> outputs
+   * for every layer, so a runtime decodes one token at a time without recomputing the prefix (default false).
+   * Hook outputs then have the CPU engine's layouts for a run with a cache: the new positions' rows, and attention
+   * over all T_past + T keys ([B, H, T, T_past + T] scores and pattern).
+   */
+  kvCache?: boolean;
 }
 
 /** The hook points the exported graph computes as tensors of the same layout as the CPU engine's (plus batch 1). */
@@ -90,6 +103,7 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
   }
   const available = onnxHookNames(c);
   const requested = options.outputs === 'all' ? available : [...(options.outputs ?? [])];
+  const kvCache = options.kvCache ?? false;
   for (const name of requested) {
     if (!available.includes(name)) {
       fail('bad-hook', `"${name}" cannot be an ONNX output; exportable hooks: ${available.join(', ')}`);
@@ -105,20 +119,45 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
   const d = c.n_embd;
 
   const ids = g.fresh('input_ids');
+  const past = kvCache
+    ? Array.from({ length: c.n_layer }, (_, l) => ({ k: g.fresh(`past_key_${l}`), v: g.fresh(`past_value_${l}`) }))
+    : [];
   const T = g.op('Shape', [ids], 'sequence_length', { start: 1, end: 2 }); // [1] int64
   const zero = g.intsConst([0]);
   const embed = g.op('Gather', [w('embed.W_E'), ids], 'hook_embed', { axis: 0 }); // [B, T, d]
-  const pos = g.op('Slice', [w('pos_embed.W_pos'), zero, T, zero], 'hook_pos_embed'); // [T, d]
+  // Without a cache the positions are 0 … T−1, a slice of W_pos. With one they are T_past … T_past+T−1, gathered
+  // at Range(T_past, T_past + T) as optimum's GPT-2 exports gather at position_ids. Past n_positions there is no
+  // row to gather: ORT then fails, or returns no rows once its optimizer has made the Gather a Slice; the runtime
+  // (createOnnxDecoder) refuses such a call with a clear error before ORT sees it.
+  const pastLen = kvCache ? g.op('Shape', [past[0].k], 'past_sequence_length', { start: 2, end: 3 }) : zero; // [1]
+  const total = kvCache ? g.op('Add', [pastLen, T], 'total_sequence_length') : T; // [1] = T_past + T
+  let pos: string; // [T, d]
+  if (kvCache) {
+    const start = g.op('Squeeze', [pastLen], 'position_start'); // scalars: Range takes no [1] tensors
+    const end = g.op('Squeeze', [total], 'position_end');
+    const positions = g.op('Range', [start, end, g.intScalar(1)], 'position_ids'); // [T]
+    pos = g.op('Gather', [w('pos_embed.W_pos'), positions], 'hook_pos_embed', { axis: 0 });
+  } else {
+    pos = g.op('Slice', [w('pos_embed.W_pos'), zero, T, zero], 'hook_pos_embed');
+  }
   hooks.set('hook_embed', embed).set('hook_pos_embed', pos);
 
-  // causal: bool [T, T], true where query t may see key s ≤ t; a slice of one [n_positions, n_positions] initializer.
+  // causal: bool [T, T_past + T], true where query t (absolute position T_past + t) may see key s ≤ T_past + t: rows
+  // T_past … T_past+T−1 and columns 0 … T_past+T−1 of one [n_positions, n_positions] lower-triangular initializer
+  // (T_past = 0 without a cache).
   const P = c.n_positions;
   const lower = new Uint8Array(P * P);
   for (let t = 0; t < P; t++) lower.fill(1, t * P, t * P + t + 1);
-  const TT = g.op('Concat', [T, T], 'mask_end', { axis: 0 });
+  const TT = g.op('Concat', [total, total], 'mask_end', { axis: 0 });
+  const maskStart = kvCache ? g.op('Concat', [pastLen, zero], 'mask_start', { axis: 0 }) : null;
   const causal = g.op(
     'Slice',
-    [g.initializer('causal_mask', [P, P], ONNX_DTYPE.BOOL, lower), g.intsConst([0, 0]), TT, g.intsConst([0, 1])],
+    [
+      g.initializer('causal_mask', [P, P], ONNX_DTYPE.BOOL, lower),
+      maskStart ?? g.intsConst([0, 0]),
+      TT,
+      g.intsConst([0, 1]),
+    ],
     'causal',
   );
   // −∞, not a large negative number: exp(−∞ − max) is exactly 0 for any score magnitude, so masked probabilities are
@@ -146,6 +185,7 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
     return g.op('Mul', [half, g.op('Add', [th, g.floatConst(1)], `${out}_1p`)], out);
   };
 
+  const presents: string[] = []; // present_key_0, present_value_0, present_key_1, …
   let x = g.op('Add', [embed, pos], 'blocks.0.hook_resid_pre'); // [B, T, d]
   for (let l = 0; l < c.n_layer; l++) {
     const p = `blocks.${l}`;
@@ -155,11 +195,23 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
     const k = splitHeads(linear(ln1, `${p}.attn.W_K`, `${p}.attn.b_K`, `${p}.attn.k_flat`), `${p}.attn.hook_k`);
     const v = splitHeads(linear(ln1, `${p}.attn.W_V`, `${p}.attn.b_V`, `${p}.attn.v_flat`), `${p}.attn.hook_v`);
     const qh = g.op('Transpose', [q], `${p}.attn.q_heads`, { perm: [0, 2, 1, 3] }); // [B, H, T, dh]
-    const kt = g.op('Transpose', [k], `${p}.attn.k_heads_t`, { perm: [0, 2, 3, 1] }); // [B, H, dh, T]
-    const vh = g.op('Transpose', [v], `${p}.attn.v_heads`, { perm: [0, 2, 1, 3] }); // [B, H, T, dh]
-    const dots = g.op('MatMul', [qh, kt], `${p}.attn.dots`); // [B, H, T, T]
+    let kt: string; // [B, H, dh, S], S = T_past + T
+    let vh: string; // [B, H, S, dh]
+    if (kvCache) {
+      // present = past then new along the position axis: what the next call takes as its past.
+      const kNew = g.op('Transpose', [k], `${p}.attn.k_heads`, { perm: [0, 2, 1, 3] }); // [B, H, T, dh]
+      const vNew = g.op('Transpose', [v], `${p}.attn.v_heads_new`, { perm: [0, 2, 1, 3] });
+      const kAll = g.op('Concat', [past[l].k, kNew], `present_key_${l}`, { axis: 2 }); // [B, H, S, dh]
+      vh = g.op('Concat', [past[l].v, vNew], `present_value_${l}`, { axis: 2 });
+      kt = g.op('Transpose', [kAll], `${p}.attn.k_heads_t`, { perm: [0, 1, 3, 2] });
+      presents.push(kAll, vh);
+    } else {
+      kt = g.op('Transpose', [k], `${p}.attn.k_heads_t`, { perm: [0, 2, 3, 1] });
+      vh = g.op('Transpose', [v], `${p}.attn.v_heads`, { perm: [0, 2, 1, 3] });
+    }
+    const dots = g.op('MatMul', [qh, kt], `${p}.attn.dots`); // [B, H, T, S]
     const scaled = g.op('Mul', [dots, invSqrtDh], `${p}.attn.scaled`);
-    const scores = g.op('Where', [causal, scaled, negInf], `${p}.attn.hook_attn_scores`); // [B, H, T, T]
+    const scores = g.op('Where', [causal, scaled, negInf], `${p}.attn.hook_attn_scores`); // [B, H, T, S]
     const pattern = g.op('Softmax', [scores], `${p}.attn.hook_pattern`, { axis: -1 });
     const zh = g.op('MatMul', [pattern, vh], `${p}.attn.z_heads`); // [B, H, T, dh]
     const z = g.op('Transpose', [zh], `${p}.attn.hook_z`, { perm: [0, 2, 1, 3] }); // [B, T, H, dh]
@@ -196,6 +248,8 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
   const logits = g.op('MatMul', [final, unembed], 'logits'); // [B, T, V]
 
   const outputs = [valueInfo(logits, ONNX_DTYPE.FLOAT, ['batch', 'sequence', c.vocab_size])];
+  const cacheDims = (len: string) => ['batch', H, len, dh];
+  for (const name of presents) outputs.push(valueInfo(name, ONNX_DTYPE.FLOAT, cacheDims('total_sequence')));
   for (const name of requested) {
     const tensor = hooks.get(name) as string;
     // A graph output must be named after the hook; when the tensor already has another name (resid_pre of block
@@ -215,7 +269,10 @@ export function exportOnnx(config: GPTConfig, params: GPTParams, options: Export
       name: 'gpt2',
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(ids, ONNX_DTYPE.INT64, ['batch', 'sequence'])],
+      input: [
+        valueInfo(ids, ONNX_DTYPE.INT64, ['batch', 'sequence']),
+        ...past.flatMap(({ k, v }) => [k, v].map((n) => valueInfo(n, ONNX_DTYPE.FLOAT, cacheDims('past_sequence')))),
+      ],
       output: outputs,
     },
   };

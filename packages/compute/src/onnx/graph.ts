@@ -111,6 +111,13 @@ export class GraphBuilder {
     );
   }
 
+  /** A 0-D int64 constant (a Range step), shared between uses. */
+  intScalar(value: number): string {
+    return this.shared(`s:${value}`, () =>
+      this.initializer('const_s', [], ONNX_DTYPE.INT64, BigInt64Array.from([BigInt(value)])),
+    );
+  }
+
   /** Append a node; its one output gets `out` (made unique) as its name. Returns the output's name. */
   op(opType: string, inputs: readonly string[], out: string, attrs: Record<string, AttrValue> = {}): string {
     const output = this.fresh(out);

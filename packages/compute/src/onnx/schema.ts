@@ -141,3 +141,23 @@ function onnxRoot(): protobuf.Root {
 export function modelProtoType(): protobuf.Type {
   return onnxRoot().lookupType('onnx.ModelProto');
 }
+
+/**
+ * The metadata_props of an ONNX file as a map, read by walking ModelProto's top-level fields and skipping the rest:
+ * the graph, which holds every weight (~500 MB for GPT-2 small), is stepped over, never decoded.
+ */
+export function readModelMetadata(bytes: Uint8Array): Map<string, string> {
+  const entryType = onnxRoot().lookupType('onnx.StringStringEntryProto');
+  const reader = protobuf.Reader.create(bytes);
+  const out = new Map<string, string>();
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 14 && (tag & 7) === 2) {
+      const entry = entryType.decode(reader, reader.uint32()) as unknown as { key: string; value: string };
+      out.set(entry.key, entry.value);
+    } else {
+      reader.skipType(tag & 7);
+    }
+  }
+  return out;
+}

@@ -17,20 +17,15 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { check, finish, launchChromium } from '../scripts/browser/chromium';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..');
 const dist = join(here, 'dist');
 const shots = join(here, 'screenshots');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+
+/** The per-item checks log only failures: every render prints its own ok/FAIL line. */
+const QUIET = { quiet: true };
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
@@ -182,14 +177,6 @@ async function inspect(page: Page): Promise<Rendered> {
   return { state, ...facts };
 }
 
-const failures: string[] = [];
-function check(ok: boolean, what: string): void {
-  if (!ok) {
-    console.log(`  FAIL ${what}`);
-    failures.push(what);
-  }
-}
-
 async function main(): Promise<void> {
   if (!process.env.STORIES_SKIP_BUILD) {
     const t0 = performance.now();
@@ -219,7 +206,7 @@ async function main(): Promise<void> {
   await rm(shots, { recursive: true, force: true });
   await mkdir(shots, { recursive: true });
   const server = await serve();
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   // tsx (esbuild keepNames) wraps the named functions inside page.evaluate callbacks in __name(); define it there.
   await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
@@ -260,7 +247,7 @@ async function main(): Promise<void> {
   }
   // A renamed story would otherwise drop its moved-control checks here, and the live ones below, without a word.
   const storyIds = new Set(stories.map((s) => s.id));
-  for (const id of Object.keys(moved)) check(storyIds.has(id), `moved controls: story ${id} exists`);
+  for (const id of Object.keys(moved)) check(storyIds.has(id), `moved controls: story ${id} exists`, QUIET);
 
   const t0 = performance.now();
   for (const { story, args, strict } of variants) {
@@ -270,15 +257,23 @@ async function main(): Promise<void> {
     await page.goto(url);
     const r = await inspect(page);
     const ok = problems.length === 0 && r.state === 'main';
-    check(r.state === 'main', `${what}: rendered (${r.state}${r.errorText ? `: ${r.errorText.slice(0, 300)}` : ''})`);
-    check(problems.length === 0, `${what}: no errors (${problems.slice(0, 4).join(' | ')})`);
-    check(r.width > 20 && r.height > 20 && r.text > 0, `${what}: not blank (${r.width}×${r.height}, ${r.text} chars)`);
-    check(r.blankCanvases === 0, `${what}: every canvas painted (${r.blankCanvases} of ${r.canvases} blank)`);
+    check(
+      r.state === 'main',
+      `${what}: rendered (${r.state}${r.errorText ? `: ${r.errorText.slice(0, 300)}` : ''})`,
+      QUIET,
+    );
+    check(problems.length === 0, `${what}: no errors (${problems.slice(0, 4).join(' | ')})`, QUIET);
+    check(
+      r.width > 20 && r.height > 20 && r.text > 0,
+      `${what}: not blank (${r.width}×${r.height}, ${r.text} chars)`,
+      QUIET,
+    );
+    check(r.blankCanvases === 0, `${what}: every canvas painted (${r.blankCanvases} of ${r.canvases} blank)`, QUIET);
     // A model that did not capture a hook shows a note; the default args must always show the view itself.
-    if (strict) check(!r.notCaptured, `${what}: the default model captured what the story draws`);
+    if (strict) check(!r.notCaptured, `${what}: the default model captured what the story draws`, QUIET);
     if (r.widgetState !== null) {
       const want = story.tags?.includes('widget-error') ? 'error' : 'ready';
-      check(r.widgetState === want, `${what}: widget ${want} (data-state ${r.widgetState})`);
+      check(r.widgetState === want, `${what}: widget ${want} (data-state ${r.widgetState})`, QUIET);
     }
     if (ok && !args) await page.locator('#storybook-root').screenshot({ path: join(shots, `${story.id}.png`) });
     if (ok && args.startsWith('model:')) {
@@ -297,7 +292,7 @@ async function main(): Promise<void> {
     { id: 'widgets--next-token', args: { temperature: 2 }, expect: 'softmax(logits / 2.00)' },
   ];
   for (const { id, args, expect } of live) {
-    check(storyIds.has(id), `live controls: story ${id} exists`);
+    check(storyIds.has(id), `live controls: story ${id} exists`, QUIET);
     if (!storyIds.has(id)) continue;
     problems = [];
     await page.goto(`${server.url}/iframe.html?id=${id}&viewMode=story`);
@@ -325,22 +320,18 @@ async function main(): Promise<void> {
       .then(() => true)
       .catch(() => false);
     const what = `${id} {${Object.entries(args).map(([k, v]) => `${k}: ${v}`)}} while open`;
-    check(changed, `${what}: re-rendered ("${expect}")`);
-    check(problems.length === 0, `${what}: no errors (${problems.slice(0, 4).join(' | ')})`);
+    check(changed, `${what}: re-rendered ("${expect}")`, QUIET);
+    check(problems.length === 0, `${what}: no errors (${problems.slice(0, 4).join(' | ')})`, QUIET);
     console.log(`  ${changed && problems.length === 0 ? 'ok  ' : 'FAIL'} ${what}`);
   }
-  const seconds = (performance.now() - t0) / 1000;
   await browser.close();
   server.close();
-  console.log(
+  finish(
+    t0,
     `${variants.length} renders and ${live.length} live control changes of ${stories.length} stories ` +
-      `(${models.length} model${models.length === 1 ? '' : 's'}) in ${seconds.toFixed(1)} s`,
+      `(${models.length} model${models.length === 1 ? '' : 's'})`,
+    'screenshots in stories/screenshots/',
   );
-  if (failures.length > 0) {
-    console.log(`${failures.length} failure(s)`);
-    process.exit(1);
-  }
-  console.log(`all stories render; screenshots in stories/screenshots/`);
 }
 
 await main();

@@ -1,5 +1,5 @@
-import { row } from '@glassbox/compute';
-import { RankedBars, topK, visibleToken } from '@glassbox/views';
+import { row, topIndices } from '@glassbox/compute';
+import { RankedBars, visibleToken } from '@glassbox/views';
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { layerArg, modelArg, NotCaptured, tokenArg } from '../controls';
 import { clampIndex, MAX_LAYERS, storyModel } from '../traces';
@@ -29,7 +29,7 @@ export const TopLogits: StoryObj<Args> = {
     const m = storyModel(args.model);
     const pos = clampIndex(args.token, m.tokens.length);
     const r = row(m.trace.hook_logits, pos);
-    const items = topK(r, args.n).map((id) => ({ key: id, label: visibleToken(m.label(id)), value: r[id] }));
+    const items = topIndices(r, args.n).map((id) => ({ key: id, label: visibleToken(m.label(id)), value: r[id] }));
     return (
       <RankedBars
         title={`Highest logits after position ${pos} “${m.tokenLabels[pos]}”`}
@@ -50,7 +50,7 @@ export const TopNeurons: StoryObj<Args> = {
     const t = m.trace[name];
     if (!t) return <NotCaptured what={name} model={m.name} />;
     const r = row(t, pos);
-    const items = topK(r, args.n).map((n) => ({ key: n, label: `neuron ${n}`, value: r[n] }));
+    const items = topIndices(r, args.n).map((n) => ({ key: n, label: `neuron ${n}`, value: r[n] }));
     return (
       <RankedBars
         title={`Most active neurons of ${name} for “${m.tokenLabels[pos]}”`}

@@ -24,8 +24,8 @@ import { join } from 'node:path';
 import { loadCheckpoint } from '@glassbox/compute';
 import { continueGreedy, createToyWorldTrainer } from '@glassbox/models';
 import type { Browser, Download, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, check, checkNoPageErrors, failures, finish, serveApp, shots } from './harness';
+import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import { serveApp, shots } from './harness';
 
 const TARGET = 'on the mat END';
 
@@ -80,14 +80,10 @@ async function main(): Promise<void> {
 
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1500, height: 1000 }, acceptDownloads: true });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    const pageErrors = collectPageErrors(page);
 
     console.log('== open the training lab');
     await page.goto(`${base}?debug=1#lab`);
@@ -508,8 +504,7 @@ async function main(): Promise<void> {
     await app.close();
     await rm(downloads, { recursive: true, force: true });
   }
-  for (const f of failures) console.log(`  - ${f}`);
-  finish(t0, 'lab e2e');
+  finish(t0, 'lab e2e', `screenshots in ${shots}`);
 }
 
 main().catch((e) => {

@@ -23,8 +23,8 @@ import { continueGreedy, createToyWorldTrainer, loadShippedModel } from '@glassb
 import type { LectureSlide } from '@glassbox/store';
 import { parseLecture, STEP_INFO, samplePrediction, slideTitle } from '@glassbox/store';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, check, checkNoPageErrors, finish, root, serveApp, shots } from './harness';
+import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import { root, serveApp, shots } from './harness';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const docImages = join(repo, 'docs', 'images');
@@ -192,14 +192,10 @@ async function main(): Promise<void> {
 
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    const pageErrors = collectPageErrors(page);
     let dialogs = 0;
     page.on('dialog', async (d) => {
       dialogs++;
@@ -371,7 +367,7 @@ async function main(): Promise<void> {
     const url = page.url();
     const here = await slideState(page);
     const page2 = await context.newPage();
-    page2.on('pageerror', (e) => pageErrors.push(e.message));
+    collectPageErrors(page2, pageErrors);
     await page2.goto(url);
     await waitSlide(page2, patternAt + 1);
     const there = await slideState(page2);
@@ -485,7 +481,7 @@ async function main(): Promise<void> {
     await browser?.close();
     await app.close();
   }
-  finish(t0, 'present e2e');
+  finish(t0, 'present e2e', `screenshots in ${shots}`);
 }
 
 /** WCAG relative luminance of a CSS rgb() colour. */

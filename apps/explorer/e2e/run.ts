@@ -2,7 +2,8 @@
  * End-to-end test of the explorer, driven as a student would drive it: build the app (vite build), serve it (vite
  * preview on a free port), open it in Debian's Chromium through playwright-core, type a prompt, step through every
  * step of the forward pass, move the temperature slider, hover heatmap cells and compare the value shown with the
- * engine's tensor computed here in Node from the same checkpoint, reopen a copied link, and try a hostile link.
+ * engine's tensor computed here in Node from the same checkpoint, reopen a copied link, try a hostile link, and open
+ * every iframe embed page.
  * Screenshots of every step go to apps/explorer/e2e/screenshots/ (ignored by git): look at them.
  *
  *   npm run test:e2e            (from the repository root)
@@ -14,8 +15,9 @@ import { forward, saveCheckpoint } from '@glassbox/compute';
 import { defaultModel, loadShippedModel, shippedModelInfo } from '@glassbox/models';
 import { createFakeHub, FAKE_SHA, UNTRAINED_GPT2_VOCAB_MODEL } from '@glassbox/store';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, check, checkNoPageErrors, finish, serveApp, shots } from './harness';
+import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import { EMBED_VIEWS } from '../src/embed/protocol';
+import { serveApp, shots } from './harness';
 
 /** The model every check below is written for (its words, its one layer): named in every address, never the default. */
 const MODEL = 'toy-world';
@@ -261,14 +263,10 @@ async function main(): Promise<void> {
 
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    const pageErrors = collectPageErrors(page);
     let dialogs = 0;
     page.on('dialog', async (d) => {
       dialogs++;
@@ -577,13 +575,33 @@ async function main(): Promise<void> {
     );
     await page.screenshot({ path: join(shots, 'gpt2-vocab-logits.png'), fullPage: true });
 
+    // The embed pages are written by a plugin in vite.config.ts, not kept as files: check that the build has every
+    // one, under both addresses docs/embedding.md gives (vite preview serves <view>.html for <view>).
+    console.log('== the iframe route: /embed/<view> and /embed/<view>.html');
+    for (const [view, tag] of Object.entries(EMBED_VIEWS)) {
+      for (const path of [`embed/${view}`, `embed/${view}.html`]) {
+        await page.goto(`${base}${path}?model=${MODEL}`);
+        const settled = page.locator(`#embed ${tag} .gbw:not([data-state="loading"])`);
+        await settled.waitFor({ timeout: 60_000 });
+        const got = {
+          title: await page.title(),
+          view: await page.getAttribute('body', 'data-view'),
+          state: await settled.getAttribute('data-state'),
+        };
+        check(
+          got.title === `Glassbox: ${view} (embedded)` && got.view === view && got.state === 'ready',
+          `/${path}: <${tag}> ready (${JSON.stringify(got)})`,
+        );
+      }
+    }
+
     check(dialogs === 0, 'no dialog was opened (no script ran from the link)');
     checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();
     await app.close();
   }
-  finish(t0, 'explorer e2e');
+  finish(t0, 'explorer e2e', `screenshots in ${shots}`);
 }
 
 main().catch((e) => {

@@ -14,6 +14,7 @@ export * from './params';
 export * from './rng';
 export * from './sample';
 export * from './tensor';
+export * from './topIndices';
 export * from './train';
 export * from './webgpu';
 export * from './weights';

@@ -1,6 +1,7 @@
 import { fail } from './errors';
 import type { Rng } from './rng';
 import type { FloatArray } from './tensor';
+import { topIndices } from './topIndices';
 
 /**
  * Sampling the next token, as a sequence of visible steps over one row of logits (length V):
@@ -268,7 +269,7 @@ export interface SampleSummary {
 
 export function summarizeStep(step: SampleStep, n = 10): SampleSummary {
   // keptIds is already ranked, but the top candidates of `probs` may include ones the filters removed.
-  const top = rankTop(step.probs, n);
+  const top = topIndices(step.probs, n).map((id) => ({ id, prob: step.probs[id] }));
   return {
     greedy: step.greedy,
     rawProb: step.probs[step.token],
@@ -278,19 +279,4 @@ export function summarizeStep(step: SampleStep, n = 10): SampleSummary {
     u: step.u,
     top,
   };
-}
-
-/** The n largest entries without sorting all V (a partial insertion sort, n is small). */
-function rankTop(p: Float64Array, n: number): { id: number; prob: number }[] {
-  const top: { id: number; prob: number }[] = [];
-  if (n < 1) return top;
-  for (let i = 0; i < p.length; i++) {
-    const x = p[i];
-    if (top.length === n && !(x > top[n - 1].prob)) continue;
-    let j = Math.min(top.length, n - 1);
-    while (j > 0 && x > top[j - 1].prob) j--;
-    top.splice(j, 0, { id: i, prob: x });
-    if (top.length > n) top.pop();
-  }
-  return top;
 }

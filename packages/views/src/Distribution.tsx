@@ -1,5 +1,5 @@
+import { topIndices } from '@glassbox/compute';
 import { scaleLinear } from 'd3-scale';
-import { topK as rankTop } from './rank';
 import { visibleToken } from './TokenStrip';
 
 export interface DistributionProps {
@@ -55,7 +55,7 @@ export function distributionModel(
   kept?: ArrayLike<number> | null,
   compare?: ArrayLike<number> | null,
 ): DistributionModel {
-  const ids = rankTop(probs, n);
+  const ids = topIndices(probs, n);
   const rows = ids.map((id) => ({
     id,
     prob: probs[id],

@@ -1,6 +1,6 @@
+import { topIndices } from '@glassbox/compute';
 import { scaleLinear } from 'd3-scale';
 import { formatValue } from './matrix';
-import { topK } from './rank';
 import { visibleToken } from './TokenStrip';
 
 export interface LogitGradientProps {
@@ -33,7 +33,7 @@ export function logitGradientRows(
   target: number,
   n: number,
 ): LogitGradientRow[] {
-  const ids = topK(probs, n);
+  const ids = topIndices(probs, n);
   if (!ids.includes(target)) ids.push(target);
   return ids.map((id) => ({ id, prob: probs[id], onehot: id === target ? 1 : 0, grad: grad[id] }));
 }

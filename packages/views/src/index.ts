@@ -12,6 +12,5 @@ export * from './LossCurve';
 export * from './matrix';
 export * from './paint';
 export * from './RankedBars';
-export * from './rank';
 export * from './StepExplanation';
 export * from './TokenStrip';

@@ -22,35 +22,18 @@ import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forward, row, softmaxWithTemperature } from '@glassbox/compute';
 import { loadShippedModel, trainToyWorld } from '@glassbox/models';
-import react from '@vitejs/plugin-react';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
-import { build } from 'vite';
+import { build, loadConfigFromFile } from 'vite';
+import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const explorer = join(pkg, '..', '..', 'apps', 'explorer');
 const results = join(pkg, 'test-results');
 const shots = join(results, 'screenshots');
 const embedOut = join(results, 'explorer');
-const EMBED_VIEWS = ['attention', 'tokenizer', 'next-token', 'stepper', 'training'];
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-];
 const TOLERANCE = 1e-4; // WebGPU (SwiftShader) against the float32 CPU engine
 const XSS = '<img src=x onerror="window.__xss=1;alert(1)">';
 
-const failures: string[] = [];
-function check(ok: boolean, what: string): void {
-  console.log(`${ok ? '  ok  ' : '  FAIL'} ${what}`);
-  if (!ok) failures.push(what);
-}
 const close = (a: number, b: number) => Math.abs(a - b) <= TOLERANCE * Math.max(1, Math.abs(b));
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -171,24 +154,31 @@ async function rowLabels(scope: Scope, host: string): Promise<string> {
 async function buildAll(): Promise<void> {
   console.log('== vite build: packages/widgets → dist/glassbox-widgets.js');
   await build({ configFile: join(pkg, 'vite.config.ts'), logLevel: 'warn' });
-  // The explorer's embed pages only (the whole app would add a minute and its own work in progress): same root,
-  // base and plugins as apps/explorer/vite.config.ts.
-  console.log('== vite build: apps/explorer/embed/*.html → test-results/explorer');
+  // The explorer's own config (its plugins write the embed pages), keeping only the embed entries: the whole app
+  // would add a minute and its own work in progress. onnxruntime-web, which only the app's ONNX panel loads, stays
+  // out of this build.
+  console.log('== vite build: apps/explorer embed/*.html → test-results/explorer');
+  const loaded = await loadConfigFromFile(
+    { command: 'build', mode: 'production' },
+    join(explorer, 'vite.config.ts'),
+    undefined,
+    'silent',
+  );
+  if (!loaded) throw new Error('apps/explorer/vite.config.ts did not load');
+  const { config } = loaded;
+  const entries = [config.build?.rolldownOptions?.input ?? []].flat() as string[];
+  const input = entries.filter((f) => /[/\\]embed[/\\][^/\\]+\.html$/.test(f));
+  if (input.length === 0) throw new Error(`no embed entries among the explorer's inputs: ${entries.join(', ')}`);
   await build({
+    ...config,
     configFile: false,
-    root: explorer,
-    base: './',
     logLevel: 'warn',
-    plugins: [react()],
     build: {
+      ...config.build,
       outDir: embedOut,
       emptyOutDir: true,
-      target: 'es2022',
       chunkSizeWarningLimit: 2000,
-      rolldownOptions: {
-        input: EMBED_VIEWS.map((v) => join(explorer, 'embed', `${v}.html`)),
-        external: ['onnxruntime-web'],
-      },
+      rolldownOptions: { ...config.build?.rolldownOptions, input, external: ['onnxruntime-web'] },
     },
   });
 }
@@ -212,14 +202,10 @@ async function main(): Promise<void> {
   const app = await serve(embedOut); // the explorer (its embed pages)
   let browser: Browser | undefined;
   try {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(m.text());
-    });
+    const pageErrors = collectPageErrors(page);
     let dialogs = 0;
     page.on('dialog', async (d) => {
       dialogs++;
@@ -436,7 +422,7 @@ async function main(): Promise<void> {
     const weightsAfter = fetched.filter((x) => x.endsWith('.safetensors')).length;
     check(weightsAfter === 1, `five widgets, still ${weightsAfter} weights request`);
     await page.screenshot({ path: join(shots, 'page-all.png'), fullPage: true });
-    check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);
+    checkNoPageErrors(pageErrors);
 
     // ---------------------------------------------------------------------------------------------------------
     console.log('== the iframe route: /embed/attention in a page of another origin');
@@ -508,19 +494,13 @@ async function main(): Promise<void> {
       `an <img onerror> prompt in the embed URL is shown as text: ${JSON.stringify(shown.trim().slice(0, 90))}`,
     );
     await page.screenshot({ path: join(shots, 'iframe-xss.png'), fullPage: true });
-    check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.join(' | ')}` : ''}`);
+    checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();
     site.server.close();
     app.server.close();
   }
-  const s = ((performance.now() - t0) / 1000).toFixed(1);
-  if (failures.length > 0) {
-    console.error(`\n${failures.length} check(s) failed (${s} s):\n  ${failures.join('\n  ')}`);
-    process.exitCode = 1;
-  } else {
-    console.log(`\nall widget checks passed (${s} s); screenshots in ${shots}`);
-  }
+  finish(t0, 'widget checks', `screenshots in ${shots}`);
 }
 
 main().catch((e) => {

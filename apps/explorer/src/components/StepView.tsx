@@ -1,6 +1,7 @@
 import type { Tensor, Trace } from '@glassbox/compute';
+import { topIndices } from '@glassbox/compute';
 import type { Step } from '@glassbox/store';
-import { layerNormStats, rowOf, STEP_INFO, topIndices } from '@glassbox/store';
+import { layerNormStats, rowOf, STEP_INFO } from '@glassbox/store';
 import type { Matrix } from '@glassbox/views';
 import {
   AttentionPattern,

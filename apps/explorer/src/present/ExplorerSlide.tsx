@@ -1,6 +1,7 @@
 import type { Tensor, Trace } from '@glassbox/compute';
+import { topIndices } from '@glassbox/compute';
 import type { StepKind } from '@glassbox/store';
-import { rowOf, topIndices } from '@glassbox/store';
+import { rowOf } from '@glassbox/store';
 import type { Matrix } from '@glassbox/views';
 import { asMatrix, headColumns, headPlane, visibleToken } from '@glassbox/views';
 import { useMemo } from 'react';

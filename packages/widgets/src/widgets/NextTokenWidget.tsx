@@ -1,5 +1,6 @@
+import { topIndices } from '@glassbox/compute';
 import type { Sampling } from '@glassbox/store';
-import { rowOf, samplePrediction, samplingError, TEMPERATURE_MAX, topIndices } from '@glassbox/store';
+import { rowOf, samplePrediction, samplingError, TEMPERATURE_MAX } from '@glassbox/store';
 import { Distribution, RankedBars, visibleToken } from '@glassbox/views';
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { Attributes } from '../attributes';

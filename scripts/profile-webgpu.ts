@@ -4,13 +4,14 @@
  *   npx tsx scripts/profile-webgpu.ts                  # Austen-shaped random model, T = 64
  *   npx tsx scripts/profile-webgpu.ts --gpt2 --T 16    # GPT-2-small shape
  *   npx tsx scripts/profile-webgpu.ts --toy --T 16     # the toy-world shape
+ *   npx tsx scripts/profile-webgpu.ts --train          # one AdamW training step, B = 4 windows of T
  *   npx tsx scripts/profile-webgpu.ts --decode         # one token after a 63-token prefill
  *
  * Each dispatch is submitted alone and waited for (GpuContext.profile), so the total is larger than a real pass:
  * the per-kernel split is the point, not the sum. Runs on whatever adapter Dawn finds (SwiftShader without a GPU).
  */
 import { parseArgs } from 'node:util';
-import { GPT2_SMALL, type GPTConfig, initParams } from '@glassbox/compute';
+import { createTrainer, GPT2_SMALL, type GPTConfig, initParams, randomWindows } from '@glassbox/compute';
 import { createNodeContext } from '@glassbox/compute/node';
 import { createWebGpuEngine } from '../packages/compute/src/webgpu/engine';
 
@@ -18,6 +19,7 @@ const { values } = parseArgs({
   options: {
     gpt2: { type: 'boolean' },
     toy: { type: 'boolean' },
+    train: { type: 'boolean' },
     T: { type: 'string' },
     decode: { type: 'boolean' },
     reps: { type: 'string' },
@@ -34,8 +36,29 @@ const ctx = await createNodeContext();
 const engine = await createWebGpuEngine(config, initParams(config, { seed: 1 }), { context: ctx });
 const ids = Array.from({ length: T }, (_, i) => (i * 7919) % config.vocab_size);
 
+const trainer = values.train
+  ? await createTrainer(config, initParams(config, { seed: 1 }), {
+      engine: 'webgpu',
+      context: ctx,
+      data: randomWindows(
+        Array.from({ length: 4096 }, (_, i) => (i * 7919) % config.vocab_size),
+        {
+          batchSize: 4,
+          blockSize: T,
+          seed: 0,
+        },
+      ),
+      schedule: { lr: 1e-4 },
+      checkpointOnTrainEnd: false,
+    })
+  : null;
+
 async function once(): Promise<number> {
   const t0 = performance.now();
+  if (trainer) {
+    await trainer.runStep();
+    return performance.now() - t0;
+  }
   if (values.decode) {
     const cache = engine.createCache();
     await engine.run(ids.slice(0, -1), { cache });
@@ -57,7 +80,7 @@ ctx.profile = null;
 const total = profile.reduce((s, [, e]) => s + e.ms, 0);
 console.log(`adapter: ${ctx.adapter?.description ?? ctx.adapter?.vendor ?? 'unknown'}`);
 console.log(
-  `${values.decode ? 'decode 1 token' : `forward T=${T}`}: ${plain.map((x) => x.toFixed(1)).join(', ')} ms (unprofiled)`,
+  `${trainer ? `train step B=4 T=${T}` : values.decode ? 'decode 1 token' : `forward T=${T}`}: ${plain.map((x) => x.toFixed(1)).join(', ')} ms (unprofiled)`,
 );
 console.log(`profiled dispatches, summed over ${reps} passes: ${total.toFixed(1)} ms`);
 for (const [key, e] of profile) {
@@ -66,4 +89,5 @@ for (const [key, e] of profile) {
   );
 }
 engine.dispose();
+trainer?.dispose();
 ctx.destroy?.();

@@ -31,9 +31,10 @@ function u32Tensor(ctx: GpuContext, values: Uint32Array | number[], label: strin
   return t;
 }
 
-describe('backward kernels vs the CPU ops', () => {
+// Both kernel families (testContext's `emulated`): the row kernels map rows to a workgroup or to a thread.
+describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter variants: %s)', (emulated) => {
   it.each([1, 300, 1031])('geluBackward on %i values', async (n) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(n);
     const [dy, x] = [randn(rng, [n]), randn(rng, [n], 3)];
     const dx = ctx.alloc([n], 'dx');
@@ -46,7 +47,7 @@ describe('backward kernels vs the CPU ops', () => {
     [3, 7],
     [2, 513],
   ])('softmaxBackward for [%i, %i], with exact zeros where y = 0', async (R, C) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(R * C);
     const x = randn(rng, [R, C], 2);
     x.data[0] = Number.NEGATIVE_INFINITY; // a masked entry: y = 0 there
@@ -65,7 +66,7 @@ describe('backward kernels vs the CPU ops', () => {
     [6, 37],
     [3, 300],
   ])('layerNormBackward (+ sumRows for dw, db) for [%i, %i]', async (T, d) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(T + d);
     const x = randn(rng, [T, d], 2);
     const [w, b, dy] = [randn(rng, [d]), randn(rng, [d]), randn(rng, [T, d])];
@@ -100,7 +101,7 @@ describe('backward kernels vs the CPU ops', () => {
     [3, 11, 3, 4], // queries after a cache of 8: S > T
     [33, 33, 2, 16],
   ])('attention backward (dPattern, dv, dq, dk) for T=%i, S=%i, H=%i, dh=%i', async (T, S, H, dh) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(T * S + H);
     const [q, k, v, dz] = [
       randn(rng, [T, H, dh]),
@@ -138,7 +139,7 @@ describe('backward kernels vs the CPU ops', () => {
   });
 
   it('scatterAddRows: repeated ids add up, untouched rows stay, the table accumulates', async () => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(3);
     const ids = [4, 0, 4, 9, 4, 0, 12];
     const [T, d, R] = [ids.length, 19, 13];
@@ -165,7 +166,7 @@ describe('backward kernels vs the CPU ops', () => {
     [7, 71],
     [3, 1000],
   ])('crossEntropy: per-position loss and dlogits for [%i, %i]', async (T, V) => {
-    const ctx = await testContext();
+    const ctx = await testContext({ emulated });
     const rng = createRng(T * V);
     const logits = randn(rng, [T, V], 4);
     const targets = Array.from({ length: T }, (_, t) => (t * 7 + 3) % V);

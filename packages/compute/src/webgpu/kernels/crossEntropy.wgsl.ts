@@ -2,13 +2,14 @@
  * Next-token cross-entropy and its gradient in one pass over the logits (matching train/loss.ts):
  *   loss[t]      = logsumexp(z[t]) − z[t, y_t]                          z: [T, V], targets y: [T] (u32) → loss: [T]
  *   dlogits[t]   = (softmax(z[t]) − onehot(y_t)) / N                    → dlogits: [T, V]
- * N counts every position of the batch (the loss is their mean). One workgroup of 256 threads per row.
+ * N counts every position of the batch (the loss is their mean). A workgroup of 256 threads per row, or a thread
+ * per row (rowPlan).
  * Grid: flat over T rows.
  */
 import type { GpuTensor } from '../context';
 import type { Recorder } from '../scheduler';
 import { f32Bits } from '../scheduler';
-import { expectShape, FLAT_BUILTINS, FLAT_GROUP, flatGrid, REDUCE_BYTES, REDUCE_WGSL } from './shared';
+import { expectShape, FLAT_BUILTINS, rowPlan } from './shared';
 
 export interface CrossEntropyArgs {
   logits: GpuTensor;
@@ -24,8 +25,9 @@ export function crossEntropy(rec: Recorder, { logits, targets, N, loss, dlogits 
   expectShape(targets, [T], 'crossEntropy targets');
   expectShape(loss, [T], 'crossEntropy loss');
   expectShape(dlogits, [T, V], 'crossEntropy dlogits');
+  const plan = rowPlan(rec, T, V, 'crossEntropy', 256);
   rec.dispatch({
-    key: 'crossEntropy',
+    key: `crossEntropy:${plan.key}`,
     code: () => /* wgsl */ `
 struct Params { rows: u32, cols: u32, invN: f32 }
 @group(0) @binding(0) var<storage, read> Z: array<f32>;
@@ -33,28 +35,28 @@ struct Params { rows: u32, cols: u32, invN: f32 }
 @group(0) @binding(2) var<storage, read_write> Loss: array<f32>;
 @group(0) @binding(3) var<storage, read_write> DZ: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
-${REDUCE_WGSL}
-@compute @workgroup_size(256)
+${plan.reduce}
+@compute @workgroup_size(${plan.workgroupSize})
 fn main(${FLAT_BUILTINS}) {
-  let r = ${FLAT_GROUP};
+  let r = ${plan.row};
   if (r >= p.rows) { return; }
   let o = r * p.cols;
   var m = -0x1.fffffep+127f;
-  for (var c = li; c < p.cols; c += 256u) { m = max(m, Z[o + c]); }
+  for (var c = ${plan.first}; c < p.cols; c += ${plan.step}) { m = max(m, Z[o + c]); }
   let rowMax = reduceMax(m, li);
   var s = 0.0;
-  for (var c = li; c < p.cols; c += 256u) { s += exp(Z[o + c] - rowMax); }
+  for (var c = ${plan.first}; c < p.cols; c += ${plan.step}) { s += exp(Z[o + c] - rowMax); }
   let total = reduceSum(s, li);
   let y = Targets[r];
-  for (var c = li; c < p.cols; c += 256u) {
+  for (var c = ${plan.first}; c < p.cols; c += ${plan.step}) {
     DZ[o + c] = (exp(Z[o + c] - rowMax) / total - select(0.0, 1.0, c == y)) * p.invN;
   }
-  if (li == 0u) { Loss[r] = rowMax + log(total) - Z[o + y]; }
+  if (${plan.leader}) { Loss[r] = rowMax + log(total) - Z[o + y]; }
 }`,
     buffers: [logits, targets, loss, dlogits],
     uniforms: [T, V, f32Bits(1 / N)],
-    workgroupSize: 256,
-    workgroupStorageBytes: REDUCE_BYTES,
-    workgroups: flatGrid(T, 1, rec.limits, 'crossEntropy'),
+    workgroupSize: plan.workgroupSize,
+    workgroupStorageBytes: plan.workgroupStorageBytes,
+    workgroups: plan.workgroups,
   });
 }

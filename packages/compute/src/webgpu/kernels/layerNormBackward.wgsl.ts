@@ -5,11 +5,11 @@
  *   dScale = −d · mean(g ⊙ x̂) / s                      → dScale: [T, 1] (what grad.….hook_scale shows)
  *   xhat = x̂                                            → xhat: [T, d], for dw = Σ_rows dy ⊙ x̂ (sumRows)
  * The parameter gradients dw, db sum over rows, so they are left to the deterministic column-sum kernel instead of
- * atomics here. One workgroup per row (rowThreads). Grid: flat over T rows.
+ * atomics here. A workgroup per row or a thread per row (rowPlan). Grid: flat over T rows.
  */
 import type { GpuTensor } from '../context';
 import type { Recorder } from '../scheduler';
-import { expectShape, FLAT_BUILTINS, FLAT_GROUP, flatGrid, reduceWgsl, rowThreads } from './shared';
+import { expectShape, FLAT_BUILTINS, rowPlan } from './shared';
 
 export interface LayerNormBackwardArgs {
   dy: GpuTensor;
@@ -29,9 +29,9 @@ export function layerNormBackward(rec: Recorder, { dy, x, w, scale, dx, dScale, 
   expectShape(dx, [T, d], 'layerNormBackward dx');
   expectShape(dScale, [T, 1], 'layerNormBackward dScale');
   expectShape(xhat, [T, d], 'layerNormBackward xhat');
-  const threads = rowThreads(d);
+  const plan = rowPlan(rec, T, d, 'layerNormBackward');
   rec.dispatch({
-    key: `layerNormBackward:${threads}`,
+    key: `layerNormBackward:${plan.key}`,
     code: () => /* wgsl */ `
 struct Params { rows: u32, d: u32 }
 @group(0) @binding(0) var<storage, read> DY: array<f32>;
@@ -42,20 +42,20 @@ struct Params { rows: u32, d: u32 }
 @group(0) @binding(5) var<storage, read_write> DScale: array<f32>;
 @group(0) @binding(6) var<storage, read_write> XHat: array<f32>;
 @group(0) @binding(7) var<uniform> p: Params;
-${reduceWgsl(threads)}
-@compute @workgroup_size(${threads})
+${plan.reduce}
+@compute @workgroup_size(${plan.workgroupSize})
 fn main(${FLAT_BUILTINS}) {
-  let r = ${FLAT_GROUP};
+  let r = ${plan.row};
   if (r >= p.rows) { return; }
   let o = r * p.d;
   let n = f32(p.d);
   let s = Scale[r];
   var acc = 0.0;
-  for (var i = li; i < p.d; i += ${threads}u) { acc += X[o + i]; }
+  for (var i = ${plan.first}; i < p.d; i += ${plan.step}) { acc += X[o + i]; }
   let mean = reduceSum(acc, li) / n;
   var sg = 0.0;
   var sgx = 0.0;
-  for (var i = li; i < p.d; i += ${threads}u) {
+  for (var i = ${plan.first}; i < p.d; i += ${plan.step}) {
     let xh = (X[o + i] - mean) / s;
     XHat[o + i] = xh;
     let g = DY[o + i] * W[i];
@@ -64,16 +64,16 @@ fn main(${FLAT_BUILTINS}) {
   }
   let meanG = reduceSum(sg, li) / n;
   let meanGX = reduceSum(sgx, li) / n;
-  for (var i = li; i < p.d; i += ${threads}u) {
+  for (var i = ${plan.first}; i < p.d; i += ${plan.step}) {
     let g = DY[o + i] * W[i];
     DX[o + i] = (g - meanG - XHat[o + i] * meanGX) / s;
   }
-  if (li == 0u) { DScale[r] = -meanGX * n / s; }
+  if (${plan.leader}) { DScale[r] = -meanGX * n / s; }
 }`,
     buffers: [dy, x, w, scale, dx, dScale, xhat],
     uniforms: [T, d],
-    workgroupSize: threads,
-    workgroupStorageBytes: threads * 4,
-    workgroups: flatGrid(T, 1, rec.limits, 'layerNormBackward'),
+    workgroupSize: plan.workgroupSize,
+    workgroupStorageBytes: plan.workgroupStorageBytes,
+    workgroups: plan.workgroups,
   });
 }

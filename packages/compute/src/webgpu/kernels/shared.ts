@@ -2,6 +2,7 @@ import { fail } from '../../errors';
 import { formatShape, sameShape } from '../../tensor';
 import type { GpuLimits } from '../device';
 import { deviceLimitError } from '../device';
+import type { Recorder } from '../scheduler';
 
 /**
  * Workgroup grids for kernels that walk a flat range of `items` (elements, rows), `perGroup` at a time.
@@ -91,6 +92,63 @@ export function rowThreads(cols: number): 64 | 256 {
  */
 export function threadPerRow(rows: number, cols: number, emulated: boolean): boolean {
   return emulated || (cols <= 256 && rows >= 128);
+}
+
+/**
+ * How a row kernel maps rows onto invocations (see `threadPerRow`). A kernel writes its body once against these
+ * WGSL pieces and works either way:
+ *   let r = ${plan.row};  if (r >= p.rows) { return; }
+ *   for (var c = ${plan.first}; c < p.cols; c += ${plan.step}) { … }     then reduceSum / reduceMax (in plan.reduce)
+ *   if (${plan.leader}) { …the row's single outputs… }
+ * With a workgroup per row the early return is uniform across the group (one row each), so the barriers inside the
+ * reductions stay in uniform control flow; with a thread per row the reductions are the identity and there are none.
+ */
+export interface RowPlan {
+  /** Pipeline-key suffix: the WGSL differs between the two mappings. */
+  key: string;
+  /** WGSL: `reduceSum(v, li)` and `reduceMax(v, li)` over the invocations sharing a row. */
+  reduce: string;
+  /** WGSL expression: this invocation's row. */
+  row: string;
+  /** WGSL: the first column this invocation visits and the stride to its next. */
+  first: string;
+  step: string;
+  /** WGSL boolean: this invocation writes the row's scalar outputs. */
+  leader: string;
+  workgroupSize: number;
+  workgroupStorageBytes: number;
+  workgroups: [number, number, number];
+}
+
+const IDENTITY_REDUCE_WGSL = /* wgsl */ `
+fn reduceSum(v: f32, li: u32) -> f32 { return v; }
+fn reduceMax(v: f32, li: u32) -> f32 { return v; }`;
+
+export function rowPlan(rec: Recorder, rows: number, cols: number, what: string, threads = rowThreads(cols)): RowPlan {
+  if (threadPerRow(rows, cols, rec.emulated)) {
+    return {
+      key: 'perRow',
+      reduce: IDENTITY_REDUCE_WGSL,
+      row: `(${FLAT_GROUP} * 64u + li)`,
+      first: '0u',
+      step: '1u',
+      leader: 'true',
+      workgroupSize: 64,
+      workgroupStorageBytes: 0,
+      workgroups: flatGrid(rows, 64, rec.limits, what),
+    };
+  }
+  return {
+    key: String(threads),
+    reduce: reduceWgsl(threads),
+    row: FLAT_GROUP,
+    first: 'li',
+    step: `${threads}u`,
+    leader: 'li == 0u',
+    workgroupSize: threads,
+    workgroupStorageBytes: threads * 4,
+    workgroups: flatGrid(rows, 1, rec.limits, what),
+  };
 }
 
 /** WGSL: true for −∞ (masked attention scores), tested on the bits so no fast-math folding can change it. */

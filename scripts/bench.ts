@@ -1,15 +1,18 @@
 // `npm run bench`: the CPU engine, the WebGPU engine and ONNX Runtime (wasm, one thread) on the same models and
 // prompt, in one run: forward pass, decode per token (KV cache vs recompute), one training step, and the cost of
-// capturing every hook. Models: every shipped model, then a random GPT-2-small-shaped one (124M parameters).
+// capturing every hook. Models: every shipped model, then a random GPT-2-small-shaped one (124M parameters). Then the
+// same models in headless Chromium, where ORT's WebGPU backend can run beside ours (scripts/bench-web).
 //
 //   npm run bench                     everything (~4–6 minutes on two shared cores)
 //   npm run bench -- --quick          shipped models only
 //   npm run bench -- --json           the figures as JSON on stdout (progress still goes to stderr)
 //   npm run bench -- --markdown       the tables as Markdown (what docs/benchmarks.md holds)
-//   npm run bench -- --full           also WebGPU capture and training on GPT-2 small (slow on SwiftShader)
+//   npm run bench -- --full           also the WebGPU training step on GPT-2 small (slow on SwiftShader)
+//   npm run bench -- --node-only      skip the browser half (scripts/bench-web: both engines and ORT wasm + WebGPU
+//                                     in headless Chromium, where ORT's WebGPU backend runs)
 //
-// Every figure is the median of n timed runs after warm-up runs; a run shorter than MIN_MS is repeated until it is
-// not and divided, so sub-millisecond figures are not timer noise. Token ids are drawn at random: speed does not
+// Every figure is the median of n timed runs after warm-up (scripts/bench-measure.ts); a run shorter than 20 ms is
+// repeated until it is not and divided, so sub-millisecond figures are not timer noise. Token ids are drawn at random: speed does not
 // depend on which tokens they are. Results and caveats: docs/benchmarks.md.
 //
 // Why not the CLI's `glassbox bench` measuring code: it reports tokens/s of the CPU engine over a time window, while
@@ -17,11 +20,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Batch, Engine, GPTConfig, GPTParams, KVCache, ModelTrainer } from '@glassbox/compute';
+import type { Batch, Engine, GPTConfig, GPTParams, KVCache, ModelTrainer, OnnxDecoder } from '@glassbox/compute';
 import {
   cloneParams,
   countParams,
   createCpuEngine,
+  createOnnxDecoder,
   createOnnxSession,
   createRng,
   createTrainer,
@@ -33,11 +37,13 @@ import {
 } from '@glassbox/compute';
 import { createNodeContext } from '@glassbox/compute/node';
 import { loadShippedModel, SHIPPED_MODELS } from '@glassbox/models';
+import { type Figure, measure, measureAlternating, msOf as ms, type Sample, skipped, timed } from './bench-measure';
+import { runWebBench, type WebBenchResult, webBenchSpecs } from './bench-web/run';
 
 const args = new Set(process.argv.slice(2));
 for (const a of args) {
-  if (!['--quick', '--json', '--markdown', '--full'].includes(a)) {
-    process.stderr.write(`unknown option ${a}; options: --quick --json --markdown --full\n`);
+  if (!['--quick', '--json', '--markdown', '--full', '--node-only'].includes(a)) {
+    process.stderr.write(`unknown option ${a}; options: --quick --json --markdown --full --node-only\n`);
     process.exit(2);
   }
 }
@@ -45,57 +51,12 @@ const QUICK = args.has('--quick');
 const FULL = args.has('--full');
 
 const PROMPT = 64;
-const MIN_MS = 20;
 /** Tokens decoded one at a time per decode sample, after a 1-token prefill. */
 const DECODE_TOKENS = 8;
+/** Untimed running before each figure, for every engine alike (see bench-measure.ts for why a count is not enough). */
+const WARMUP_MS = 2000;
 
-// ---- measuring ------------------------------------------------------------------------------------------------------
-
-type Figure = { ms: number; n: number } | { skipped: string };
-
-/** A sample runs the thing once and returns the milliseconds of the part that counts (setup may be untimed). */
-type Sample = () => Promise<number>;
-
-async function measure(sample: Sample, opts: { reps: number; warmup: number }): Promise<Figure> {
-  return (await measureAlternating([sample], opts))[0];
-}
-
-/**
- * Several samples measured in turn within each repetition, so that all of them see the same load from whatever else
- * the machine is running: their ratio (the cost of capture) is steadier than that of two separate medians.
- */
-async function measureAlternating(
-  samples: Sample[],
-  { reps, warmup }: { reps: number; warmup: number },
-): Promise<Figure[]> {
-  for (let i = 0; i < warmup; i++) for (const sample of samples) await sample();
-  const runs: number[][] = samples.map(() => []);
-  for (let r = 0; r < reps; r++) {
-    for (let k = 0; k < samples.length; k++) {
-      let ms = 0;
-      let count = 0;
-      const wall = performance.now();
-      do {
-        ms += await samples[k]();
-        count++;
-      } while (performance.now() - wall < MIN_MS);
-      runs[k].push(ms / count);
-    }
-  }
-  return runs.map((rs) => ({ ms: median(rs), n: reps }));
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-const timed = async (fn: () => unknown): Promise<number> => {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-};
+// ---- measuring (scripts/bench-measure.ts: medians after a count- and time-based warm-up) ----------------------------
 
 const forwardSample =
   (engine: Engine, prompt: number[], capture?: 'all'): Sample =>
@@ -112,6 +73,17 @@ const decodeSample =
       for (let i = 1; i <= tokens; i++) await engine.run([prompt[i]], { cache });
     });
     cache.dispose?.();
+    return ms / tokens;
+  };
+
+/** The same for ONNX Runtime on the kvCache export: the decoder's cache is emptied by the untimed prefill. */
+const ortDecodeSample =
+  (decoder: OnnxDecoder, prompt: number[], tokens: number): Sample =>
+  async () => {
+    await decoder.prefill(prompt.slice(0, 1));
+    const ms = await timed(async () => {
+      for (let i = 1; i <= tokens; i++) await decoder.step(prompt[i]);
+    });
     return ms / tokens;
   };
 
@@ -149,12 +121,9 @@ interface ModelResult {
   train: { B: number; T: number };
   cpu: EngineFigures;
   webgpu: EngineFigures;
-  ort: { forward: Figure; exportMs: number; sessionMs: number; fileBytes: number };
+  ort: { forward: Figure; decode: Figure; exportMs: number; sessionMs: number; fileBytes: number };
   notes: string[];
 }
-
-const skipped = (why: string): Figure => ({ skipped: why });
-const ms = (f: Figure): number => ('ms' in f ? f.ms : Number.NaN);
 
 async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof createNodeContext>>): Promise<ModelResult> {
   const { config, params, large } = spec;
@@ -171,25 +140,7 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
   const notes: string[] = [];
   const step = (what: string) => log(`  ${spec.name}: ${what}`);
 
-  const cpuEngine = createCpuEngine(config, params);
-  step('CPU forward');
-  const [forward, forwardAll] = await measureAlternating(
-    [forwardSample(cpuEngine, prompt), forwardSample(cpuEngine, prompt, 'all')],
-    { reps, warmup: 1 },
-  );
-  const cpu: EngineFigures = { forward, forwardAll, decode: skipped(''), train: skipped('') };
-  step('CPU decode');
-  cpu.decode = await measure(decodeSample(cpuEngine, prompt, decodeTokens), { reps, warmup: 1 });
-  step(`CPU train step B=${train.B} T=${train.T}`);
-  {
-    const trainer = await createTrainer(config, cloneParams(config, params), {
-      engine: 'cpu',
-      data: (s: number): Batch => batches(s),
-      schedule: { lr: 1e-4 },
-    });
-    cpu.train = await measure(trainSample(trainer), { reps: trainReps, warmup: 1 });
-    trainer.dispose();
-  }
+  const warm = large ? { warmup: 1 } : { warmup: 1, warmupMs: WARMUP_MS };
 
   step('ONNX export and session');
   let t0 = performance.now();
@@ -200,9 +151,39 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
   const session = await createOnnxSession(bytes);
   const sessionMs = performance.now() - t0;
   bytes = null; // ~500 MB for GPT-2 small: let it go once ORT has its copy
-  step('ONNX Runtime forward');
-  const ortForward = await measure(() => timed(() => session.run(prompt, { outputs: [] })), { reps, warmup: 1 });
+
+  // The CPU engine and its peer, ORT wasm, in alternation: both see the same background load.
+  const cpuEngine = createCpuEngine(config, params);
+  step('CPU engine vs ONNX Runtime: forward');
+  const [forward, forwardAll, ortForward] = await measureAlternating(
+    [
+      forwardSample(cpuEngine, prompt),
+      forwardSample(cpuEngine, prompt, 'all'),
+      () => timed(() => session.run(prompt, { outputs: [] })),
+    ],
+    { reps, ...warm },
+  );
   await session.release();
+  step('CPU engine vs ONNX Runtime (kvCache export): decode');
+  bytes = exportOnnx(config, params, { kvCache: true });
+  const decoder = await createOnnxDecoder(bytes);
+  bytes = null;
+  const [cpuDecode, ortDecode] = await measureAlternating(
+    [decodeSample(cpuEngine, prompt, decodeTokens), ortDecodeSample(decoder, prompt, decodeTokens)],
+    { reps, ...warm },
+  );
+  await decoder.release();
+  const cpu: EngineFigures = { forward, forwardAll, decode: cpuDecode, train: skipped('') };
+  step(`CPU train step B=${train.B} T=${train.T}`);
+  {
+    const trainer = await createTrainer(config, cloneParams(config, params), {
+      engine: 'cpu',
+      data: (s: number): Batch => batches(s),
+      schedule: { lr: 1e-4 },
+    });
+    cpu.train = await measure(trainSample(trainer), { reps: trainReps, ...warm });
+    trainer.dispose();
+  }
 
   step('WebGPU forward');
   const gpuEngine = await createWebGpuEngine(config, params, { context: gpu });
@@ -213,26 +194,24 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
     train: skipped(''),
   };
   try {
+    // GPT-2 small on SwiftShader: a 64-token pass takes ~15 s, so one repetition (its pipelines were compiled by
+    // the shipped models), 4 decode tokens, and the training step only with --full.
+    const r = large ? 1 : reps;
+    [webgpu.forward, webgpu.forwardAll] = await measureAlternating(
+      [forwardSample(gpuEngine, prompt), forwardSample(gpuEngine, prompt, 'all')],
+      large ? { reps: r, warmup: 0 } : { reps: r, ...warm },
+    );
+    step('WebGPU decode');
+    const gpuTokens = large ? 4 : decodeTokens;
+    webgpu.decode = await measure(
+      decodeSample(gpuEngine, prompt, gpuTokens),
+      large ? { reps: 3, warmup: 1 } : { reps, ...warm },
+    );
+    if (large) notes.push('WebGPU forward and capture are single runs (n=1); WebGPU decode uses 4 tokens per sample.');
     if (large && !FULL) {
-      // One 64-token pass is minutes on SwiftShader: a single run, its pipelines already compiled by the shipped model.
-      webgpu.forward = await measure(forwardSample(gpuEngine, prompt), { reps: 1, warmup: 0 });
       const s = (ms(webgpu.forward) / 1000).toFixed(0);
-      const why = `one forward pass takes ${s} s on SwiftShader, past the time budget (--full runs it)`;
-      webgpu.forwardAll = skipped(why);
-      webgpu.train = skipped(
-        `a step is a forward and a ~2× backward, ~${(3 * Number(s)).toFixed(0)} s here (--full runs it)`,
-      );
-      step('WebGPU decode');
-      webgpu.decode = await measure(decodeSample(gpuEngine, prompt, 4), { reps: 3, warmup: 1 });
-      notes.push('WebGPU forward is a single run (n=1); WebGPU decode uses 4 tokens per sample.');
+      webgpu.train = skipped(`a step is a forward and a ~2× backward, ~${3 * Number(s)} s here (--full runs it)`);
     } else {
-      const r = large ? 1 : reps;
-      [webgpu.forward, webgpu.forwardAll] = await measureAlternating(
-        [forwardSample(gpuEngine, prompt), forwardSample(gpuEngine, prompt, 'all')],
-        { reps: r, warmup: large ? 0 : 1 },
-      );
-      step('WebGPU decode');
-      webgpu.decode = await measure(decodeSample(gpuEngine, prompt, decodeTokens), { reps: r, warmup: 1 });
       step(`WebGPU train step B=${train.B} T=${train.T}`);
       const trainer = await createTrainer(config, params, {
         engine: 'webgpu',
@@ -241,7 +220,7 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
         schedule: { lr: 1e-4 },
         checkpointOnTrainEnd: false,
       });
-      webgpu.train = await measure(trainSample(trainer), { reps: r, warmup: 1 });
+      webgpu.train = await measure(trainSample(trainer), large ? { reps: 1, warmup: 0 } : { reps, ...warm });
       trainer.dispose();
     }
   } finally {
@@ -256,7 +235,7 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
     train,
     cpu,
     webgpu,
-    ort: { forward: ortForward, exportMs, sessionMs, fileBytes },
+    ort: { forward: ortForward, decode: ortDecode, exportMs, sessionMs, fileBytes },
     notes,
   };
 }
@@ -334,15 +313,34 @@ function rows(r: ModelResult): string[][] {
     ['  ratio to ORT', ratio(cpu.forward, ort.forward), ratio(webgpu.forward, ort.forward), '1×'],
     [`forward, capture 'all'`, cell(cpu.forwardAll), cell(webgpu.forwardAll), 'n/a'],
     ['  cost of capture', overhead(cpu.forwardAll, cpu.forward), overhead(webgpu.forwardAll, webgpu.forward), 'n/a'],
-    ['decode / token, KV cache', cell(cpu.decode), cell(webgpu.decode), 'n/a: export has no cache'],
+    ['decode / token, KV cache', cell(cpu.decode), cell(webgpu.decode), cell(ort.decode)],
+    ['  ratio to ORT', ratio(cpu.decode, ort.decode), ratio(webgpu.decode, ort.decode), '1×'],
     [
       `decode / token, recompute (= forward T=${r.T})`,
       fmtMs(ms(cpu.forward)),
       fmtMs(ms(webgpu.forward)),
       fmtMs(ms(ort.forward)),
     ],
-    ['  KV-cache speed-up', speedup(cpu.forward, cpu.decode), speedup(webgpu.forward, webgpu.decode), '—'],
+    [
+      '  KV-cache speed-up',
+      speedup(cpu.forward, cpu.decode),
+      speedup(webgpu.forward, webgpu.decode),
+      speedup(ort.forward, ort.decode),
+    ],
     [`train step, B=${r.train.B} T=${r.train.T} (AdamW)`, cell(cpu.train), cell(webgpu.train), 'n/a'],
+  ];
+}
+
+function browserRows(r: WebBenchResult): string[][] {
+  const { cpu, ortWasm, webgpu, ortWebgpu } = r;
+  return [
+    ['', 'CPU engine', 'ORT wasm', 'WebGPU engine', 'ORT WebGPU'],
+    [`forward, T=${r.T}`, cell(cpu.forward), cell(ortWasm.forward), cell(webgpu.forward), cell(ortWebgpu.forward)],
+    ['  ratio to peer', ratio(cpu.forward, ortWasm.forward), '1×', ratio(webgpu.forward, ortWebgpu.forward), '1×'],
+    [`forward, capture 'all'`, cell(cpu.forwardAll), 'n/a', cell(webgpu.forwardAll), 'n/a'],
+    ['  cost of capture', overhead(cpu.forwardAll, cpu.forward), '—', overhead(webgpu.forwardAll, webgpu.forward), '—'],
+    ['decode / token, KV cache', cell(cpu.decode), cell(ortWasm.decode), cell(webgpu.decode), cell(ortWebgpu.decode)],
+    ['  ratio to peer', ratio(cpu.decode, ortWasm.decode), '1×', ratio(webgpu.decode, ortWebgpu.decode), '1×'],
   ];
 }
 
@@ -415,10 +413,14 @@ if (!QUICK) {
   bandwidth = { bytesPerToken: decodeBytes(GPT2_SMALL, PROMPT), copyGBs: copyBandwidth() };
 }
 gpu.destroy();
+// The browser half: ORT's WebGPU backend exists only in a browser (scripts/bench-web).
+const browser = args.has('--node-only') ? null : await runWebBench(webBenchSpecs(QUICK), log);
 const totalS = (performance.now() - started) / 1000;
 
 if (args.has('--json')) {
-  process.stdout.write(`${JSON.stringify({ env, webgpu: webgpuLabel, totalS, results, bandwidth }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ env, webgpu: webgpuLabel, totalS, results, bandwidth, browser }, null, 2)}\n`,
+  );
 } else {
   const md = args.has('--markdown');
   const out: string[] = [];
@@ -438,6 +440,28 @@ if (args.has('--json')) {
     if (reasons.length) {
       say();
       for (const why of reasons) say(`- ${why}`);
+    }
+  }
+  if (browser) {
+    const first = browser[0];
+    const a = first?.adapter;
+    say();
+    say(md ? '## In the browser' : 'In the browser');
+    say(
+      `Headless Chromium (${/Chrome\/[\d.]+/.exec(first?.userAgent ?? '')?.[0] ?? 'unknown version'}), one page. WebGPU adapter: ` +
+        `${a ? `${a.vendor} ${a.architecture} ${a.description}`.trim() : 'none'}${
+          a?.isFallbackAdapter ? ' (a fallback adapter: a CPU emulation, its times say nothing about GPU speed)' : ''
+        }. ORT: onnxruntime-web/webgpu, wasm with ${first?.ortWasmThreads ?? '?'} thread(s) ` +
+        `(cross-origin isolated: ${first?.crossOriginIsolated ? 'yes' : 'no'}). Each engine in alternation with its peer.`,
+    );
+    for (const r of browser) {
+      say();
+      say(md ? `### ${r.model} in the browser` : `${r.model} in the browser`);
+      say(
+        `${r.parameters.toLocaleString('en-US')} parameters; prompt T=${r.T}; decode: ${r.decodeTokens} tokens per sample`,
+      );
+      say();
+      say(md ? markdownTable(browserRows(r)) : textTable(browserRows(r)));
     }
   }
   if (bandwidth) {

@@ -64,12 +64,12 @@ const ctx = await createNodeContext();
 console.log(
   `adapter: ${ctx.adapter?.description || ctx.adapter?.architecture || 'unknown'} (emulated: ${ctx.emulated})`,
 );
-console.log(`${'shape'.padEnd(34)}${KERNELS.map((k) => k.padStart(10)).join('')}   chosen`);
+console.log(`${'shape'.padEnd(46)}${KERNELS.map((k) => k.padStart(11)).join('')}   chosen`);
 for (const [label, N, K, M, transB] of [...shapes('austen', AUSTEN), ...shapes('gpt2-small', GPT2_SMALL)]) {
   const t = await time(ctx, N, K, M, transB);
   const dims = `${label} [${N}×${K}]·[${K}×${M}]`;
   console.log(
-    `${dims.padEnd(34)}${KERNELS.map((k) => `${t[k].toFixed(1)} ms`.padStart(10)).join('')}   ${chooseKernel(N, M, ctx.emulated)}`,
+    `${dims.padEnd(46)}${KERNELS.map((k) => `${t[k].toFixed(1)} ms`.padStart(11)).join('')}   ${chooseKernel(N, M, ctx.emulated)}`,
   );
 }
 ctx.destroy();

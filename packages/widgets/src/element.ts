@@ -3,6 +3,8 @@ import { createElement } from 'react';
 import type { Root } from 'react-dom/client';
 import { createRoot } from 'react-dom/client';
 import type { Attributes } from './attributes';
+import { messageOf } from './attributes';
+import { WidgetErrorBoundary } from './ErrorBoundary';
 import { styleShadowRoot } from './styles';
 
 export interface WidgetDefinition {
@@ -38,7 +40,12 @@ export function widgetElement(def: WidgetDefinition): CustomElementConstructor {
 
     connectedCallback(): void {
       // useId prefixes differ per root: ids inside one shadow root never collide, and neither do SVG gradient ids.
-      this.#root ??= createRoot(this.#container, { identifierPrefix: `gbw${++roots}-` });
+      // A render error caught by WidgetErrorBoundary is shown inline; React would also log it with console.error,
+      // which a course page's error monitoring would count as a failure of the page: a warning says it instead.
+      this.#root ??= createRoot(this.#container, {
+        identifierPrefix: `gbw${++roots}-`,
+        onCaughtError: (error) => console.warn(`${def.tag}: ${messageOf(error)}`),
+      });
       this.#schedule();
     }
 
@@ -64,7 +71,10 @@ export function widgetElement(def: WidgetDefinition): CustomElementConstructor {
         if (!this.#root) return;
         const attrs: Record<string, string | null> = {};
         for (const name of def.attributes) attrs[name] = this.getAttribute(name);
-        this.#root.render(createElement(def.component, { attrs }));
+        const widget = def.tag.replace(/^glassbox-/, '');
+        this.#root.render(
+          createElement(WidgetErrorBoundary, { widget, attrs }, createElement(def.component, { attrs })),
+        );
       });
     }
   };

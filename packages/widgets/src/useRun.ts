@@ -23,7 +23,14 @@ export function useAsync<T>(key: string | null, make: () => Promise<T>): Load<T>
     if (key === null) return;
     let live = true;
     setState((s) => ({ status: 'loading', value: s.value, error: null }));
-    make().then(
+    // A `make` that throws before its first await is a failure like any other: shown inline, never thrown.
+    let pending: Promise<T>;
+    try {
+      pending = make();
+    } catch (e) {
+      pending = Promise.reject(e);
+    }
+    pending.then(
       (value) => {
         if (live) setState({ status: 'ready', value, error: null });
       },

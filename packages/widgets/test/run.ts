@@ -353,21 +353,38 @@ async function main(): Promise<void> {
       ['next-token', 'topk', '0', /topk="0": Top-k must be a whole number/],
       ['tokenizer', 'prompt', '', /prompt is empty/],
       ['tokenizer', 'prompt', 'cat flew', /unknown word "flew"/],
+      ['attention', 'kind', 'weights', /kind="weights" must be one of: pattern, scores/],
+      ['attention', 'head', '4', /head=4 is out of range: this model has 1 head/],
+      ['attention', 'engine', 'quantum', /engine="quantum" must be one of: auto, cpu/],
+      ['next-token', 'topp', '1.5', /topp="1.5": Top-p must be a number above 0 and at most 1/],
+      ['next-token', 'seed', '4294967296', /seed="4294967296": Seed must be a whole number from 0 to 4294967295/],
+      ['next-token', 'temperature', '3.5', /temperature="3.5": Temperature must be a number from 0/],
+      ['next-token', 'prompt', 'x'.repeat(5000), /prompt is 5000 characters long/],
+      ['tokenizer', 'model', '../../etc/passwd', /model="..\/..\/etc\/passwd" is not a shipped model/],
     ];
     const restore: Record<string, Record<string, string | null>> = {
-      attention: { layer: '0', head: '0', model: 'toy-world' },
-      'next-token': { temperature: '1', topk: null },
-      tokenizer: { prompt: 'cat sat on the mat' },
+      attention: { layer: '0', head: '0', model: 'toy-world', kind: null, engine: null },
+      'next-token': { temperature: '1', topk: null, topp: null, seed: null, prompt: 'cat sat on the' },
+      tokenizer: { prompt: 'cat sat on the mat', model: 'toy-world' },
     };
-    for (const [id, name, value, expect] of bad) {
-      await setAttr(page, id, name, value);
-      const text = await errorText(page, id);
-      const box = await page.locator(`#${id} [data-testid="widget-error"]`).boundingBox();
-      check(expect.test(text) && (box?.height ?? 0) > 20, `${id} ${name}="${value}" → inline error: ${text.trim()}`);
-      if (name === 'layer') await page.locator(`#${id}`).screenshot({ path: join(shots, 'error-layer.png') });
-      await setAttr(page, id, name, restore[id][name]);
-      await waitState(page, id, 'ready');
-    }
+    /** Set each bad value: an inline error naming the attribute, no page error; the good value brings it back. */
+    const tryBad = async (cases: [string, string, string, RegExp][], good: typeof restore) => {
+      for (const [id, name, value, expect] of cases) {
+        const errorsBefore = pageErrors.length;
+        await setAttr(page, id, name, value);
+        const text = await errorText(page, id);
+        const box = await page.locator(`#${id} [data-testid="widget-error"]`).boundingBox();
+        const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+        check(
+          expect.test(text) && (box?.height ?? 0) > 20 && pageErrors.length === errorsBefore,
+          `${id} ${name}="${shown}" → inline error, no page error: ${text.trim().slice(0, 160)}`,
+        );
+        if (name === 'layer') await page.locator(`#${id}`).screenshot({ path: join(shots, `error-${id}-layer.png`) });
+        await setAttr(page, id, name, good[id][name]);
+        await waitState(page, id, 'ready');
+      }
+    };
+    await tryBad(bad, restore);
 
     // Text from attributes is only text.
     console.log('== an <img onerror> prompt');
@@ -419,6 +436,67 @@ async function main(): Promise<void> {
     );
     check(continuation.includes('on the mat END'), `the trained model continues: ${continuation.trim()}`);
     await page.locator('#training').screenshot({ path: join(shots, 'training.png') });
+
+    // The training widget's attributes feed the optimizer schedule (warmup, cosine decay over `steps`). Each bad one
+    // is an inline error naming it; a run shorter than the recipe's 10 warmup steps (steps="5" once threw "decaySteps
+    // must be an integer greater than warmupSteps" as an uncaught page error) trains; a good value recovers.
+    console.log('== bad stepper and training attributes');
+    const words16 = Array(16).fill('cat').join(' ');
+    await tryBad(
+      [
+        ['stepper', 'step', 'nope', /step="nope" must be one of: tokens, embed/],
+        ['stepper', 'layer', '3', /layer=3 is out of range: this model has 1 layer/],
+        ['stepper', 'head', '2', /head=2 is out of range: this model has 1 head/],
+        ['training', 'steps', '0', /steps=0 is out of range: steps must be a whole number from 1 to 5000/],
+        ['training', 'steps', '5001', /steps=5001 is out of range: steps must be a whole number from 1 to 5000/],
+        ['training', 'steps', 'ten', /steps="ten" must be a whole number from 1 to 5000/],
+        ['training', 'steps', '2.5', /steps="2.5" must be a whole number from 1 to 5000/],
+        ['training', 'lr', '0', /lr="0": the learning rate must be a number > 0/],
+        ['training', 'lr', '-0.02', /lr="-0.02": the learning rate must be a number > 0/],
+        ['training', 'lr', 'Infinity', /lr="Infinity" is not a number: the learning rate must be a number > 0/],
+        ['training', 'seed', '-3', /seed="-3": the seed must be a whole number from 0 to 4294967295/],
+        ['training', 'prompt', 'cat flew', /prompt="cat flew": .*flew/],
+        ['training', 'prompt', words16, /is 16 words long; the toy world continues at most 15 words/],
+        ['training', 'prompt', XSS, /prompt="<img src=x onerror=/],
+      ],
+      {
+        stepper: { step: 'pattern', layer: '0', head: '0' },
+        training: { steps: '300', lr: '0.02', seed: '0', prompt: 'cat sat' },
+      },
+    );
+    const trainingXss = await page.evaluate(() => ({
+      imgs: document.getElementById('training')?.shadowRoot?.querySelectorAll('img').length,
+      flag: (window as unknown as { __xss: number }).__xss,
+    }));
+    check(
+      trainingXss.imgs === 0 && trainingXss.flag === 0 && dialogs === 0,
+      `training prompt=<img onerror> was only text (${JSON.stringify(trainingXss)}, ${dialogs} dialogs)`,
+    );
+    for (const short of ['5', '1']) {
+      const errorsBefore = pageErrors.length;
+      await setAttr(page, 'training', 'steps', short);
+      const trained = await page
+        .locator(`#training [data-testid="training"][data-status="done"][data-step="${short}"]`)
+        .waitFor({ timeout: 30_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+      const shortLoss = trained
+        ? Number(await page.locator('#training [data-testid="training"]').getAttribute('data-loss'))
+        : Number.NaN;
+      const inlineError = trained
+        ? ''
+        : ((await page
+            .locator('#training [data-testid="widget-error"]')
+            .textContent({ timeout: 1000 })
+            .catch(() => '')) ?? '');
+      check(
+        trained && Number.isFinite(shortLoss) && pageErrors.length === errorsBefore,
+        `training steps="${short}" (fewer than the recipe's 10 warmup steps) trains ${short} step(s), loss ${shortLoss}, no page error${inlineError ? ` (shown instead: ${inlineError.trim()})` : ''}${pageErrors.length > errorsBefore ? ` (page error: ${pageErrors.slice(errorsBefore).join(' | ')})` : ''}`,
+      );
+    }
+    await page.locator('#training').screenshot({ path: join(shots, 'training-1-step.png') });
     const weightsAfter = fetched.filter((x) => x.endsWith('.safetensors')).length;
     check(weightsAfter === 1, `five widgets, still ${weightsAfter} weights request`);
     await page.screenshot({ path: join(shots, 'page-all.png'), fullPage: true });
@@ -494,6 +572,52 @@ async function main(): Promise<void> {
       `an <img onerror> prompt in the embed URL is shown as text: ${JSON.stringify(shown.trim().slice(0, 90))}`,
     );
     await page.screenshot({ path: join(shots, 'iframe-xss.png'), fullPage: true });
+
+    // The iframe route with bad query values, opened directly (so its page errors are this page's): an inline error
+    // naming the parameter, then a good value (set as a script or a glassbox:set message would) recovers.
+    console.log('== the iframe route: /embed/training with bad query values');
+    const trainingEmbed = (q: Record<string, string>) => `${app.origin}/embed/training?${new URLSearchParams(q)}`;
+    const embedBad: [Record<string, string>, RegExp][] = [
+      [{ steps: '0' }, /steps=0 is out of range: steps must be a whole number from 1 to 5000/],
+      [{ steps: '5', lr: 'fast' }, /lr="fast" is not a number: the learning rate must be a number > 0/],
+      [{ seed: '0.5' }, /seed="0.5": the seed must be a whole number from 0 to 4294967295/],
+    ];
+    for (const [q, expect] of embedBad) {
+      const errorsBefore = pageErrors.length;
+      await page.goto(trainingEmbed(q));
+      await page.locator('glassbox-training .gbw[data-state="error"]').waitFor({ timeout: 20_000 });
+      const text = (await page.locator('glassbox-training [data-testid="widget-error"]').textContent()) ?? '';
+      check(
+        expect.test(text) && pageErrors.length === errorsBefore,
+        `/embed/training?${new URLSearchParams(q)} → inline error, no page error: ${text.trim()}`,
+      );
+    }
+    await page.screenshot({ path: join(shots, 'iframe-training-error.png'), fullPage: true });
+    {
+      const errorsBefore = pageErrors.length;
+      await page.evaluate(() => {
+        const el = document.querySelector('glassbox-training');
+        el?.setAttribute('seed', '1');
+        el?.setAttribute('autoplay', '');
+      });
+      const done = (steps: number, timeout: number) =>
+        page
+          .locator(`glassbox-training [data-testid="training"][data-status="done"][data-step="${steps}"]`)
+          .waitFor({ timeout })
+          .then(
+            () => true,
+            () => false,
+          );
+      check(
+        (await done(300, 60_000)) && pageErrors.length === errorsBefore,
+        'a good seed then recovers: the embed trains its 300 steps',
+      );
+      await page.goto(trainingEmbed({ steps: '5', autoplay: '' }));
+      check(
+        (await done(5, 30_000)) && pageErrors.length === errorsBefore,
+        '/embed/training?steps=5&autoplay trains 5 steps, no page error',
+      );
+    }
     checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();

@@ -1,35 +1,19 @@
 import type { Trainer } from '@glassbox/compute';
 import { GlassboxError } from '@glassbox/compute';
-import {
-  continueGreedy,
-  createToyWorldTrainer,
-  TOY_WORLD_RECIPE,
-  TOY_WORLD_TEXT,
-  toyWorldTokenizer,
-} from '@glassbox/models';
-import { TOY_PROMPT } from '@glassbox/store';
+import { continueGreedy, TOY_WORLD_TEXT } from '@glassbox/models';
 import type { LossPoint } from '@glassbox/views';
 import { LossCurve } from '@glassbox/views';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Attributes } from '../attributes';
-import { messageOf, Problems, parseFlag, parseIndex, parseNumber, parsePrompt, quote } from '../attributes';
+import { messageOf } from '../attributes';
 import { Frame } from '../Frame';
+import { newTrainingTrainer, trainingAttrs } from '../training';
 
+export { MAX_WIDGET_STEPS } from '../training';
 export const TRAINING_ATTRIBUTES = ['steps', 'lr', 'seed', 'prompt', 'autoplay'];
 
-export const MAX_WIDGET_STEPS = 5000;
 /** Frames a whole run is spread over (about two seconds), so the curve visibly falls however fast the CPU is. */
 const FRAMES_PER_RUN = 120;
-
-/** The shipped recipe with this widget's seed, length and learning rate (cosine decay over the whole run). */
-function newTrainer(seed: number, steps: number, lr: number): Trainer {
-  return createToyWorldTrainer({
-    ...TOY_WORLD_RECIPE,
-    seed,
-    steps,
-    schedule: { ...TOY_WORLD_RECIPE.schedule, lr, decaySteps: steps, minLr: lr / 10 },
-  });
-}
 
 type RunStatus = 'idle' | 'running' | 'paused' | 'done' | 'diverged';
 
@@ -48,22 +32,13 @@ interface View {
  * millisecond). The loss curve falls and the greedy continuation of the prompt turns into "on the mat END".
  */
 export function TrainingWidget({ attrs }: { attrs: Attributes }) {
-  const problems = new Problems();
-  const steps = problems.take(parseIndex('steps', attrs.steps, TOY_WORLD_RECIPE.steps), TOY_WORLD_RECIPE.steps);
-  if (steps < 1 || steps > MAX_WIDGET_STEPS) problems.add(`steps=${steps} must be from 1 to ${MAX_WIDGET_STEPS}.`);
-  const lr = problems.take(
-    parseNumber('lr', attrs.lr, TOY_WORLD_RECIPE.schedule.lr, (n) => (n > 0 ? null : 'the learning rate must be > 0.')),
-    TOY_WORLD_RECIPE.schedule.lr,
-  );
-  const seed = problems.take(parseIndex('seed', attrs.seed, TOY_WORLD_RECIPE.seed), 0);
-  const prompt = problems.take(parsePrompt(attrs.prompt, TOY_PROMPT, 200), TOY_PROMPT);
-  try {
-    toyWorldTokenizer.tokenize(prompt);
-  } catch (e) {
-    problems.add(`prompt=${quote(prompt)}: ${messageOf(e)}`);
-  }
-  const autoplay = parseFlag(attrs.autoplay);
-  const valid = problems.list.length === 0;
+  // Every attribute is checked here, before anything reaches the trainer (training.ts).
+  const parsed = trainingAttrs(attrs);
+  const { steps, lr, seed, prompt, autoplay } = parsed.value;
+  // A trainer that still cannot be built (a bug, not an attribute: every attribute was checked) is shown inline too.
+  const [setupError, setSetupError] = useState<string | null>(null);
+  const errors = setupError === null ? parsed.problems : [...parsed.problems, setupError];
+  const valid = parsed.problems.length === 0;
 
   const trainer = useRef<Trainer | null>(null);
   const abort = useRef<AbortController | null>(null);
@@ -105,41 +80,59 @@ export function TrainingWidget({ attrs }: { attrs: Attributes }) {
       // A diverged step is undone by the trainer: the weights are those of the last good step.
       const diverged = e instanceof GlassboxError && e.code === 'training-diverged';
       if (trainer.current === t) {
-        setView(
-          snapshot(t, diverged ? 'diverged' : 'paused', `${diverged ? 'Training diverged: ' : ''}${messageOf(e)}`),
-        );
+        try {
+          setView(
+            snapshot(t, diverged ? 'diverged' : 'paused', `${diverged ? 'Training diverged: ' : ''}${messageOf(e)}`),
+          );
+        } catch (again) {
+          // Not even the last good weights can be shown: say so inline rather than reject into the page.
+          setSetupError(`Training stopped: ${messageOf(again)}`);
+        }
       }
     } finally {
       if (abort.current === ac) abort.current = null;
     }
   }, [steps, snapshot]);
 
+  /** A new trainer at step 0 (or null, with the reason shown inline, if it cannot be built). */
+  const fresh = useCallback((): Trainer | null => {
+    try {
+      const t = newTrainingTrainer({ seed, steps, lr });
+      trainer.current = t;
+      setView(snapshot(t, 'idle'));
+      return t;
+    } catch (e) {
+      trainer.current = null;
+      setSetupError(`The trainer could not start: ${messageOf(e)}`);
+      return null;
+    }
+  }, [seed, steps, lr, snapshot]);
+
   // A new run whenever an attribute changes (and the first time).
   useEffect(() => {
+    setSetupError(null);
     if (!valid) return;
-    const t = newTrainer(seed, steps, lr);
-    trainer.current = t;
-    setView(snapshot(t, 'idle'));
-    if (autoplay) void start();
+    const t = fresh();
+    if (t && autoplay) void start();
     return () => {
       abort.current?.abort();
       abort.current = null;
       trainer.current = null;
     };
-  }, [valid, seed, steps, lr, autoplay, snapshot, start]);
+  }, [valid, autoplay, fresh, start]);
 
   const running = view.status === 'running';
   return (
     <Frame
       widget="training"
       title="Training the toy world: watch the loss fall"
-      errors={problems.list}
-      status={valid ? 'ready' : 'error'}
+      errors={errors}
+      status={errors.length === 0 ? 'ready' : 'error'}
       model="toy world, trained here from random weights"
       engine="cpu"
       engineReason="Training runs on this page's CPU."
     >
-      {valid && (
+      {errors.length === 0 && (
         <div data-testid="training" data-status={view.status} data-step={view.step} data-loss={view.loss ?? ''}>
           <p className="gbw-note">
             The text: <span className="gbw-prompt">{TOY_WORLD_TEXT}</span>. Each step predicts every next word, measures
@@ -159,9 +152,7 @@ export function TrainingWidget({ attrs }: { attrs: Attributes }) {
               onClick={() => {
                 abort.current?.abort();
                 abort.current = null;
-                const t = newTrainer(seed, steps, lr);
-                trainer.current = t;
-                setView(snapshot(t, 'idle'));
+                fresh();
               }}
               data-testid="reset"
             >

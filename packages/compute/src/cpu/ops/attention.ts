@@ -1,12 +1,18 @@
 import { fail } from '../../errors';
 import type { Tensor } from '../../tensor';
 import { formatShape, zerosLike } from '../../tensor';
+import { gemm } from '../gemm';
 
 /**
  * The attention arithmetic, split into the steps the hooks expose. Layouts:
  *   q: [T, H, dh] (T new positions), k, v: [S, H, dh] (S = cached + T key positions)
  *   mask: [T, S], scores/pattern: [H, T, S], z: [T, H, dh]
  * Query t sits at absolute position past + t where past = S − T, so it may see keys 0 … past + t.
+ *
+ * The products run per head through gemm (WebAssembly SIMD for float32), on the operands in place: q, k, v, z are
+ * [·, d] matrices (d = H·dh) whose columns h·dh … (h+1)·dh − 1 belong to head h, so head h's slice starts at offset
+ * h·dh with row stride d; scores and pattern hold head h's dense [T, S] block at offset h·T·S. In float64 gemm is
+ * the plain loop, summing in the same order as the definitions below.
  */
 
 /** 1 where query t may attend to key s (s ≤ past + t), else 0. */
@@ -17,47 +23,54 @@ export function causalMask(T: number, S: number, like: Tensor): Tensor {
   return mask;
 }
 
-/** scores[h, t, s] = q[t, h]·k[s, h] / sqrt(dh) where mask[t, s] = 1, −∞ elsewhere. */
+/**
+ * scores[h, t, s] = q[t, h]·k[s, h] / sqrt(dh) where mask[t, s] = 1, −∞ elsewhere.
+ * The masked entries are computed too and then overwritten: on a causal [T, T] block that wastes half the products,
+ * but in SIMD they still cost far less than a scalar loop that skips them.
+ */
 export function attentionScores(q: Tensor, k: Tensor, mask: Tensor): Tensor {
   const [T, H, dh] = q.shape;
   const S = k.shape[0];
   const scores = zerosLike(q, [H, T, S]);
+  const d = H * dh;
+  for (let h = 0; h < H; h++) {
+    // scores_h = q_h · k_hᵀ
+    gemm('nt', T, S, dh, q.data, k.data, scores.data, {
+      aOffset: h * dh,
+      lda: d,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * T * S,
+      ldc: S,
+    });
+  }
   const inv = 1 / Math.sqrt(dh);
+  const sc = scores.data;
+  const m = mask.data;
   for (let h = 0; h < H; h++) {
     for (let t = 0; t < T; t++) {
-      const qo = (t * H + h) * dh;
       const so = (h * T + t) * S;
-      for (let s = 0; s < S; s++) {
-        if (mask.data[t * S + s] === 0) {
-          scores.data[so + s] = Number.NEGATIVE_INFINITY;
-          continue;
-        }
-        const ko = (s * H + h) * dh;
-        let dot = 0;
-        for (let i = 0; i < dh; i++) dot += q.data[qo + i] * k.data[ko + i];
-        scores.data[so + s] = dot * inv;
-      }
+      for (let s = 0; s < S; s++) sc[so + s] = m[t * S + s] === 0 ? Number.NEGATIVE_INFINITY : sc[so + s] * inv;
     }
   }
   return scores;
 }
 
-/** z[t, h] = Σ_s pattern[h, t, s] · v[s, h]. */
+/** z[t, h] = Σ_s pattern[h, t, s] · v[s, h]: per head, z_h = pattern_h · v_h, one gemm. */
 export function attentionMix(pattern: Tensor, v: Tensor): Tensor {
   const [H, T, S] = pattern.shape;
   const dh = v.shape[2];
   const z = zerosLike(v, [T, H, dh]);
+  const d = H * dh;
   for (let h = 0; h < H; h++) {
-    for (let t = 0; t < T; t++) {
-      const zo = (t * H + h) * dh;
-      const po = (h * T + t) * S;
-      for (let s = 0; s < S; s++) {
-        const p = pattern.data[po + s];
-        if (p === 0) continue;
-        const vo = (s * H + h) * dh;
-        for (let i = 0; i < dh; i++) z.data[zo + i] += p * v.data[vo + i];
-      }
-    }
+    gemm('nn', T, dh, S, pattern.data, v.data, z.data, {
+      aOffset: h * T * S,
+      lda: S,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
   }
   return z;
 }
@@ -80,21 +93,25 @@ export function attentionMixBackward(dz: Tensor, pattern: Tensor, v: Tensor): { 
   }
   const dPattern = zerosLike(pattern);
   const dv = zerosLike(v);
+  const d = H * dh;
   for (let h = 0; h < H; h++) {
-    for (let t = 0; t < T; t++) {
-      const zo = (t * H + h) * dh;
-      const po = (h * T + t) * S;
-      for (let s = 0; s < S; s++) {
-        const vo = (s * H + h) * dh;
-        const p = pattern.data[po + s];
-        let dot = 0;
-        for (let i = 0; i < dh; i++) {
-          dot += dz.data[zo + i] * v.data[vo + i];
-          dv.data[vo + i] += p * dz.data[zo + i];
-        }
-        dPattern.data[po + s] = dot;
-      }
-    }
+    // dPattern_h = dz_h · v_hᵀ;  dv_h = pattern_hᵀ · dz_h
+    gemm('nt', T, S, dh, dz.data, v.data, dPattern.data, {
+      aOffset: h * dh,
+      lda: d,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * T * S,
+      ldc: S,
+    });
+    gemm('tn', S, dh, T, pattern.data, dz.data, dv.data, {
+      aOffset: h * T * S,
+      lda: S,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
   }
   return { dPattern, dv };
 }
@@ -122,22 +139,40 @@ export function attentionScoresBackward(
   }
   const dq = zerosLike(q);
   const dk = zerosLike(k);
-  const inv = 1 / Math.sqrt(dh);
+  const g = maskedScaled(dScores, mask, 1 / Math.sqrt(dh));
+  const d = H * dh;
   for (let h = 0; h < H; h++) {
-    for (let t = 0; t < T; t++) {
-      const qo = (t * H + h) * dh;
-      const so = (h * T + t) * S;
-      for (let s = 0; s < S; s++) {
-        if (mask.data[t * S + s] === 0) continue;
-        const g = dScores.data[so + s] * inv;
-        if (g === 0) continue;
-        const ko = (s * H + h) * dh;
-        for (let i = 0; i < dh; i++) {
-          dq.data[qo + i] += g * k.data[ko + i];
-          dk.data[ko + i] += g * q.data[qo + i];
-        }
-      }
-    }
+    // dq_h = g_h · k_h;  dk_h = g_hᵀ · q_h
+    gemm('nn', T, dh, S, g.data, k.data, dq.data, {
+      aOffset: h * T * S,
+      lda: S,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
+    gemm('tn', S, dh, T, g.data, q.data, dk.data, {
+      aOffset: h * T * S,
+      lda: S,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
   }
   return { dq, dk };
+}
+
+/** dScores · inv where the mask allows, 0 where it does not (those scores were the constant −∞).   [H, T, S] */
+function maskedScaled(dScores: Tensor, mask: Tensor, inv: number): Tensor {
+  const [H, T, S] = dScores.shape;
+  const g = zerosLike(dScores);
+  const m = mask.data;
+  for (let h = 0; h < H; h++) {
+    for (let t = 0; t < T; t++) {
+      const o = (h * T + t) * S;
+      for (let s = 0; s < S; s++) if (m[t * S + s] !== 0) g.data[o + s] = dScores.data[o + s] * inv;
+    }
+  }
+  return g;
 }

@@ -17,19 +17,23 @@ export function layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): LayerNo
   const [T, d] = x.shape;
   const out = zerosLike(x);
   const scale = zerosLike(x, [T, 1]);
+  const xs = x.data;
+  const ys = out.data;
+  const ws = w.data;
+  const bs = b.data;
   for (let t = 0; t < T; t++) {
     const o = t * d;
     let mean = 0;
-    for (let i = 0; i < d; i++) mean += x.data[o + i];
+    for (let i = 0; i < d; i++) mean += xs[o + i];
     mean /= d;
     let v = 0;
     for (let i = 0; i < d; i++) {
-      const c = x.data[o + i] - mean;
+      const c = xs[o + i] - mean;
       v += c * c;
     }
     const s = Math.sqrt(v / d + eps);
     scale.data[t] = s;
-    for (let i = 0; i < d; i++) out.data[o + i] = ((x.data[o + i] - mean) / s) * w.data[i] + b.data[i];
+    for (let i = 0; i < d; i++) ys[o + i] = ((xs[o + i] - mean) / s) * ws[i] + bs[i];
   }
   return { out, scale };
 }

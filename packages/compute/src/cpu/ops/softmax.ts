@@ -10,18 +10,22 @@ export function softmax(x: Tensor): Tensor {
   const C = x.shape[x.shape.length - 1];
   const R = x.data.length / C;
   const y = zerosLike(x);
+  const xs = x.data;
+  const ys = y.data;
   for (let r = 0; r < R; r++) {
     const o = r * C;
     let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < C; c++) if (x.data[o + c] > max) max = x.data[o + c];
+    for (let c = 0; c < C; c++) if (xs[o + c] > max) max = xs[o + c];
     if (max === Number.NEGATIVE_INFINITY) continue;
     let sum = 0;
     for (let c = 0; c < C; c++) {
-      const e = Math.exp(x.data[o + c] - max);
-      y.data[o + c] = e;
+      // Masked scores (−∞) stay 0 without a call to Math.exp: they are half of a causal pattern.
+      if (xs[o + c] === Number.NEGATIVE_INFINITY) continue;
+      const e = Math.exp(xs[o + c] - max);
+      ys[o + c] = e;
       sum += e;
     }
-    for (let c = 0; c < C; c++) y.data[o + c] /= sum;
+    for (let c = 0; c < C; c++) ys[o + c] /= sum;
   }
   return y;
 }

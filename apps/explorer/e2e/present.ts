@@ -6,10 +6,15 @@
  *     probabilities at each temperature, the sampled token, the training loss, the update, the 300-step run),
  *   - toggle the speaker notes (hidden by default) with N, blank the screen with B, go full screen with F,
  *   - reopen the address of a slide in a new page and find the same slide, go back with ← PageUp Home and End,
+ *   - open the presenter view in a second window (button and P), check its notes, next slide, slide number and clock,
+ *     navigate in either window and see the other follow, blank the audience screen from it, reset the clock, post
+ *     forged and HTML-carrying messages on the lecture's BroadcastChannel (ignored, never rendered), close either
+ *     window and keep going with the other, and the blocked-pop-up fallback link,
  *   - open lectures from inline JSON and from a relative URL, then broken ones: bad JSON, unknown step, NaN
  *     temperature, layer out of range, and markup in the title (shown as text, never run).
  * Screenshots go to apps/explorer/e2e/screenshots/present-*.png (ignored by git): look at them.
- * E2E_DOC_IMAGES=1 also writes docs/images/explorer.png and docs/images/presentation.png for the README and docs.
+ * E2E_DOC_IMAGES=1 also writes docs/images/explorer.png, presentation.png, presentation-notes.png and
+ * presenter-view.png for the README and docs.
  *
  *   npx tsx apps/explorer/e2e/present.ts    (from the repository root; part of npm run test:e2e)
  *   E2E_SKIP_BUILD=1 …                      reuse apps/explorer/dist
@@ -21,7 +26,15 @@ import type { Trace } from '@glassbox/compute';
 import { forward } from '@glassbox/compute';
 import { continueGreedy, createToyWorldTrainer, loadShippedModel } from '@glassbox/models';
 import type { LectureSlide } from '@glassbox/store';
-import { parseLecture, STEP_INFO, samplePrediction, slideTitle } from '@glassbox/store';
+import {
+  lectureChannelKey,
+  makeSyncMessage,
+  parseLecture,
+  presentChannelName,
+  STEP_INFO,
+  samplePrediction,
+  slideTitle,
+} from '@glassbox/store';
 import type { Browser, Page } from 'playwright-core';
 import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
 import { root, serveApp, shots } from './harness';
@@ -30,6 +43,8 @@ const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const docImages = join(repo, 'docs', 'images');
 /** A 16:9 projector. */
 const VIEWPORT = { width: 1600, height: 900 };
+/** The lecturer's laptop, where the presenter view goes. */
+const LAPTOP = { width: 1280, height: 800 };
 
 /** Wait until slide n (1-based) is shown and its numbers are in. */
 async function waitSlide(page: Page, n: number, timeout = 60_000): Promise<void> {
@@ -40,6 +55,42 @@ async function waitSlide(page: Page, n: number, timeout = 60_000): Promise<void>
     n,
     { timeout },
   );
+}
+
+/** Wait until the presenter view shows slide n (1-based), its small copy of the slide drawn. */
+async function waitPresenter(page: Page, n: number, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (want) =>
+      document.querySelector('[data-testid="presenter"]')?.getAttribute('data-slide') === String(want) &&
+      document.querySelector('[data-testid="pp-mini"] [data-testid="pr-slide"]')?.getAttribute('data-ready') === 'true',
+    n,
+    { timeout },
+  );
+}
+
+async function presenterState(page: Page) {
+  return page.evaluate(() => {
+    const root = document.querySelector('[data-testid="presenter"]');
+    return {
+      slide: Number(root?.getAttribute('data-slide')),
+      audience: root?.getAttribute('data-audience') ?? '',
+      count: (document.querySelector('[data-testid="pp-count"]')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      timer: document.querySelector('[data-testid="pp-timer"]')?.textContent ?? '',
+      title: document.querySelector('[data-testid="pp-slide-title"]')?.textContent ?? '',
+      notes: document.querySelector('[data-testid="pp-notes-text"]')?.textContent ?? '',
+      next: document.querySelector('[data-testid="pp-next-title"]')?.textContent ?? '',
+      mini: document.querySelector('[data-testid="pp-mini"] [data-testid="pr-title"]')?.textContent ?? '',
+      blank: document.querySelector('[data-testid="pp-blank"]') !== null,
+    };
+  });
+}
+
+/** Seconds shown by a m:ss or h:mm:ss clock. */
+function clockSecs(text: string): number {
+  return text
+    .trim()
+    .split(':')
+    .reduce((acc, x) => acc * 60 + Number(x), 0);
 }
 
 async function slideState(page: Page) {
@@ -175,6 +226,9 @@ async function checkNumbers(page: Page, slide: LectureSlide, n: number, model: M
       break;
   }
 }
+
+/** Markup that would run if it were ever inserted as HTML. */
+const hostile0 = '<img src=x onerror="window.__pwned=1">';
 
 async function main(): Promise<void> {
   const t0 = performance.now();
@@ -392,6 +446,249 @@ async function main(): Promise<void> {
     await waitSlide(page, 1);
     check(true, '← PageUp Shift+Space End Home all move');
 
+    console.log('== the presenter view in a second window, following the audience window both ways');
+    for (let i = 1; i < patternAt; i++) await page.keyboard.press('ArrowRight');
+    await waitSlide(page, patternAt);
+    const popup = context.waitForEvent('page');
+    await page.click('[data-testid="pr-presenter"]');
+    const presenter = await popup;
+    collectPageErrors(presenter, pageErrors);
+    await presenter.setViewportSize(LAPTOP);
+    await waitPresenter(presenter, patternAt);
+    const pUrl = new URL(presenter.url());
+    check(
+      pUrl.searchParams.get('presenter') === '1' &&
+        pUrl.searchParams.get('lecture') === 'forward-pass' &&
+        pUrl.searchParams.get('slide') === String(patternAt),
+      `the "presenter view" button opens a window at ${presenter.url().slice(base.length)}`,
+    );
+    let pv = await presenterState(presenter);
+    const patternSlide = lecture.slides[patternAt - 1];
+    const nextTitle = slideTitle(lecture.slides[patternAt]);
+    check(
+      pv.notes.includes(firstPara) && pv.title === slideTitle(patternSlide),
+      `it shows the notes of slide ${patternAt} ("${slideTitle(patternSlide)}"): "${firstPara.slice(0, 50)}…"`,
+    );
+    check(pv.next === nextTitle, `and the next slide's title: "${pv.next}"`);
+    check(
+      pv.count.replace(/\s+/g, '') === `slide${patternAt}/${lecture.slides.length}` &&
+        pv.mini === slideTitle(patternSlide),
+      `the slide number "${pv.count}" and the current slide, small ("${pv.mini}")`,
+    );
+    check(
+      /^\d+:\d\d$/.test(pv.timer) && clockSecs(pv.timer) >= 1,
+      `a clock of the time since the lecture opened in the audience window: ${pv.timer}`,
+    );
+    const notesPx = await presenter.$eval('[data-testid="pp-notes-text"]', (e) =>
+      Number.parseFloat(getComputedStyle(e).fontSize),
+    );
+    const countPx = await presenter.$eval('[data-testid="pp-count"] strong', (e) =>
+      Number.parseFloat(getComputedStyle(e).fontSize),
+    );
+    const timerPx = await presenter.$eval('[data-testid="pp-timer"]', (e) =>
+      Number.parseFloat(getComputedStyle(e).fontSize),
+    );
+    check(
+      notesPx >= 24 && countPx >= 36 && timerPx >= 36,
+      `large type at ${LAPTOP.width}×${LAPTOP.height}: notes ${notesPx}px, slide number ${countPx}px, clock ${timerPx}px`,
+    );
+    check(!(await slideState(page)).notes, 'the audience window still shows no notes');
+    await page.waitForSelector('[data-testid="present"][data-presenter="open"]');
+    check(
+      (await presenterState(presenter)).audience === 'open',
+      'each window knows the other is there (the presenter view says "Audience window: following")',
+    );
+    await presenter.screenshot({ path: join(shots, 'present-presenter.png') });
+    if (docShots) await presenter.screenshot({ path: join(docImages, 'presenter-view.png') });
+
+    await presenter.keyboard.press('ArrowRight');
+    await waitSlide(page, patternAt + 1);
+    await waitPresenter(presenter, patternAt + 1);
+    await page.waitForFunction((n) => new URL(location.href).searchParams.get('slide') === String(n), patternAt + 1);
+    const aUrl = new URL(page.url());
+    check(
+      aUrl.searchParams.get('presenter') === null && aUrl.searchParams.get('lecture') === 'forward-pass',
+      `→ in the presenter view moves the audience window to slide ${patternAt + 1} (its address: ${page.url().slice(base.length)})`,
+    );
+    pv = await presenterState(presenter);
+    check(
+      pv.next === slideTitle(lecture.slides[patternAt + 1]) &&
+        pv.notes.includes(lecture.slides[patternAt].note.split('\n\n')[0]),
+      `the presenter view now shows slide ${patternAt + 1}'s notes, next "${pv.next}"`,
+    );
+    await page.keyboard.press('ArrowLeft');
+    await waitPresenter(presenter, patternAt);
+    await waitSlide(page, patternAt);
+    check(true, `← in the audience window moves the presenter view back to slide ${patternAt}`);
+    await presenter.click('[data-testid="pp-next"]');
+    await waitSlide(page, patternAt + 1);
+    await presenter.keyboard.press('PageUp');
+    await waitSlide(page, patternAt);
+    await waitPresenter(presenter, patternAt);
+    check(true, 'the presenter view’s "next →" button and PageUp drive the audience window too');
+
+    await presenter.keyboard.press('b');
+    await page.waitForSelector('[data-testid="pr-blank"]');
+    await presenter.waitForSelector('[data-testid="pp-blank"]');
+    await presenter.screenshot({ path: join(shots, 'present-presenter-blank.png') });
+    await presenter.keyboard.press('b');
+    await page.waitForSelector('[data-testid="pr-blank"]', { state: 'detached' });
+    await presenter.waitForSelector('[data-testid="pp-blank"]', { state: 'detached' });
+    check(true, 'B in the presenter view blacks out the audience screen (and says so), B again brings it back');
+
+    await presenter.click('[data-testid="pp-timer-reset"]');
+    pv = await presenterState(presenter);
+    check(clockSecs(pv.timer) <= 1, `"reset" sets the clock to ${pv.timer}`);
+    await page.keyboard.press('n');
+    await page.waitForSelector('[data-testid="pr-notes"]');
+    const audienceClock = (await page.textContent('.pr-clock')) ?? '';
+    check(clockSecs(audienceClock) <= 2, `and the audience window's notes clock with it (${audienceClock})`);
+    await page.keyboard.press('n');
+    await page.waitForSelector('[data-testid="pr-notes"]', { state: 'detached' });
+
+    console.log('== forged messages on the lecture’s BroadcastChannel are ignored, markup in them never rendered');
+    const key = lectureChannelKey('forward-pass');
+    const channelName = presentChannelName(key);
+    const wellFormed = makeSyncMessage(key, 'presenter', { kind: 'slide', slide: patternAt + 2, at: 0 });
+    await page.evaluate(
+      ({ channelName, good, html }) => {
+        const ch = new BroadcastChannel(channelName);
+        const now = Date.now();
+        const forged: unknown[] = [
+          { ...good, at: now, slide: 9999 },
+          { ...good, at: now, slide: 0 },
+          { ...good, at: now, slide: String(good.slide) },
+          { ...good, at: now, slide: good.slide + 0.5 },
+          { ...good, at: now, kind: 'goto' },
+          { ...good, at: now, lecture: 'another-lecture' },
+          { ...good, at: now, type: 'something-else' },
+          { ...good, at: now, v: 2 },
+          { ...good, at: now, from: 'admin' },
+          { ...good, at: now + 3_600_000 },
+          { ...good, at: now, extra: true },
+          { ...good, at: now, slide: html },
+          { ...good, at: now, title: html },
+          { ...good, at: now, note: html },
+          { ...good, kind: html },
+          { type: good.type, v: good.v, lecture: good.lecture, from: 'presenter', kind: 'blank', on: html },
+          { type: good.type, v: good.v, lecture: good.lecture, from: 'presenter', kind: 'timer', startedAt: html },
+          { kind: 'blank', on: true },
+          'slide 9',
+          html,
+          null,
+          [good],
+        ];
+        for (const m of forged) ch.postMessage(m);
+        ch.close();
+      },
+      { channelName, good: wellFormed, html: hostile0 },
+    );
+    await page.waitForTimeout(600);
+    const after = await slideState(page);
+    pv = await presenterState(presenter);
+    const imgs0 =
+      (await page.$$eval('[data-testid="present"] img', (els) => els.length)) +
+      (await presenter.$$eval('[data-testid="presenter"] img', (els) => els.length));
+    const pwned0 =
+      (await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)) ??
+      (await presenter.evaluate(() => (window as unknown as { __pwned?: number }).__pwned));
+    const bodyText = (await presenter.textContent('[data-testid="presenter"]')) ?? '';
+    check(
+      after.slide === patternAt && pv.slide === patternAt && !pv.blank && !(await page.$('[data-testid="pr-blank"]')),
+      `22 forged messages (slide 9999, 0, "${patternAt + 2}", a fraction, an unknown kind, another lecture, wrong type or version, unknown sender, a time an hour ahead, extra fields, not objects) move neither window`,
+    );
+    check(
+      imgs0 === 0 && pwned0 === undefined && !bodyText.includes('<img') && !(await page.content()).includes('onerror'),
+      'those carrying <img onerror> in a field are dropped: no element made, no script run, no text shown',
+    );
+    await page.evaluate(
+      ({ channelName, good }) => {
+        const ch = new BroadcastChannel(channelName);
+        ch.postMessage({ ...good, at: Date.now() });
+        ch.close();
+      },
+      { channelName, good: wellFormed },
+    );
+    await waitSlide(page, patternAt + 2);
+    await waitPresenter(presenter, patternAt + 2);
+    check(true, `the same channel with a well-formed message moves both windows to slide ${patternAt + 2}`);
+    await presenter.keyboard.press('ArrowLeft');
+    await presenter.keyboard.press('ArrowLeft');
+    await waitSlide(page, patternAt);
+    await waitPresenter(presenter, patternAt);
+
+    console.log('== closing either window leaves the other working; P; a blocked pop-up');
+    await Promise.all([presenter.waitForEvent('close'), presenter.close({ runBeforeUnload: true })]);
+    await page.keyboard.press('ArrowRight');
+    await waitSlide(page, patternAt + 1);
+    await page.keyboard.press('ArrowLeft');
+    await waitSlide(page, patternAt);
+    const said = await page.getAttribute('[data-testid="present"]', 'data-presenter');
+    check(said === 'closed', `with the presenter view closed, the audience window still navigates (it heard: ${said})`);
+    const popup2 = context.waitForEvent('page');
+    await page.keyboard.press('p');
+    const presenter2 = await popup2;
+    collectPageErrors(presenter2, pageErrors);
+    await waitPresenter(presenter2, patternAt);
+    await presenter2.keyboard.press('End');
+    await waitSlide(page, lecture.slides.length, 120_000);
+    await waitPresenter(presenter2, lecture.slides.length, 120_000);
+    await presenter2.setViewportSize(LAPTOP);
+    await presenter2.screenshot({ path: join(shots, 'present-presenter-last.png') });
+    pv = await presenterState(presenter2);
+    check(
+      pv.next === 'End of the lecture',
+      `P reopens it at the audience's slide; End there goes to the last slide in both (next: "${pv.next}")`,
+    );
+    await presenter2.keyboard.press('Home');
+    await waitSlide(page, 1);
+    await presenter2.close();
+    await page.goto('about:blank');
+
+    const page3 = await context.newPage();
+    collectPageErrors(page3, pageErrors);
+    await page3.addInitScript(() => {
+      // What a browser that blocks pop-ups returns.
+      window.open = () => null;
+    });
+    await page3.goto(`${base}?lecture=forward-pass&slide=${patternAt}`);
+    await waitSlide(page3, patternAt);
+    await page3.keyboard.press('p');
+    await page3.waitForSelector('[data-testid="pr-popup-blocked"]');
+    const blockedText = (await page3.textContent('[data-testid="pr-popup-blocked"]')) ?? '';
+    check(
+      /blocked/.test(blockedText),
+      `a blocked pop-up is said in the page: "${blockedText.replace(/\s+/g, ' ').trim()}"`,
+    );
+    await page3.screenshot({ path: join(shots, 'present-popup-blocked.png') });
+    const popup3 = context.waitForEvent('page');
+    await page3.click('[data-testid="pr-presenter-link"]');
+    const presenter3 = await popup3;
+    collectPageErrors(presenter3, pageErrors);
+    await presenter3.setViewportSize(LAPTOP);
+    await waitPresenter(presenter3, patternAt);
+    await presenter3.keyboard.press('ArrowRight');
+    await waitSlide(page3, patternAt + 1);
+    check(true, 'its link opens the presenter view, which drives the audience window');
+    await Promise.all([page3.waitForEvent('close'), page3.close({ runBeforeUnload: true })]);
+    await presenter3.waitForSelector('[data-testid="pp-audience-closed"]');
+    await presenter3.keyboard.press('ArrowRight');
+    await waitPresenter(presenter3, patternAt + 2);
+    check(true, 'closing the audience window leaves the presenter view working, and it says the slides were closed');
+    await presenter3.screenshot({ path: join(shots, 'present-presenter-audience-closed.png') });
+    const popup4 = context.waitForEvent('page');
+    await presenter3.click('[data-testid="pp-open-audience"]');
+    const audience4 = await popup4;
+    collectPageErrors(audience4, pageErrors);
+    await waitSlide(audience4, patternAt + 2);
+    await presenter3.waitForSelector('[data-testid="presenter"][data-audience="open"]');
+    check(
+      new URL(audience4.url()).searchParams.get('presenter') === null,
+      `its "Open the slides" link reopens the audience window at slide ${patternAt + 2}, following again`,
+    );
+    await presenter3.close();
+    await audience4.close();
+
     console.log('== a lecture shared as inline JSON, and one from a relative URL');
     const mine = {
       title: 'Attention in two slides',
@@ -459,7 +756,7 @@ async function main(): Promise<void> {
       /model "gpt-9" is not one this app has/,
     ]);
     await broken('a URL with another scheme', 'javascript:alert(1)', [/not allowed/]);
-    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const hostile = hostile0;
     await page.goto(
       `${base}?lecture=${encodeURIComponent(JSON.stringify({ title: hostile, model: 'toy-world', slides: [{ step: 'tokens', title: hostile, note: hostile, prompt: 'cat sat' }] }))}`,
     );
@@ -474,6 +771,19 @@ async function main(): Promise<void> {
       'markup in a lecture (title, note) is shown as text and never runs',
     );
     await page.screenshot({ path: join(shots, 'present-hostile.png') });
+    const hostilePopup = context.waitForEvent('page');
+    await page.keyboard.press('p');
+    const hostilePresenter = await hostilePopup;
+    collectPageErrors(hostilePresenter, pageErrors);
+    await waitPresenter(hostilePresenter, 1);
+    const hp = await presenterState(hostilePresenter);
+    const hImgs = await hostilePresenter.$$eval('[data-testid="presenter"] img', (els) => els.length);
+    const hPwned = await hostilePresenter.evaluate(() => (window as unknown as { __pwned?: number }).__pwned);
+    check(
+      hp.notes === hostile && hp.title === hostile && hp.mini === hostile && hImgs === 0 && hPwned === undefined,
+      'and in the presenter view too (notes, title, the small slide)',
+    );
+    await hostilePresenter.close();
 
     check(dialogs === 0, 'no dialog was opened');
     checkNoPageErrors(pageErrors);

@@ -9,6 +9,7 @@ export * from './hub';
 export * from './kvTrace';
 export * from './lecture';
 export * from './modelSource';
+export * from './presentSync';
 export * from './sampling';
 export * from './steps';
 export * from './training';

@@ -1,8 +1,17 @@
-import type { Lecture, LectureSlide, LoadedModel, StepKind, TrainPhase } from '@glassbox/store';
+import type {
+  Lecture,
+  LectureSlide,
+  LoadedModel,
+  PresentRole,
+  PresentSyncMessage,
+  StepKind,
+  TrainPhase,
+} from '@glassbox/store';
 import {
   checkLectureForModel,
   HUB_ID_PREFIX,
   hubRefFromModelId,
+  lectureChannelKey,
   STEP_INFO,
   serializeUrlState,
   slideIndexFromParam,
@@ -12,12 +21,15 @@ import {
 } from '@glassbox/store';
 import { Formula } from '@glassbox/views';
 import type { MouseEvent, ReactNode } from 'react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import { sampling, selection, session, stepper } from '../stores';
 import { ExplorerSlideBody } from './ExplorerSlide';
 import { hasPhase, lectureTrainer, showTrainPhase } from './lectureTrainer';
 import { DEFAULT_LECTURE, loadLecture } from './loadLecture';
+import type { PeerState } from './Presenter';
+import { PresenterView } from './Presenter';
+import { SYNC_SUPPORTED, usePresentSync } from './sync';
 import { TRAIN_FORMULA, TrainSlideBody } from './TrainSlide';
 import './present.css';
 
@@ -33,6 +45,10 @@ const HEAD_STEPS: readonly StepKind[] = ['qkv', 'scores', 'pattern', 'z'];
  * lecture hall. Each slide drives the explorer's real stores (model, prompt, step, layer, head, token, sampling) or
  * the lecture's own trainer, so every number shown is computed by the model. Keys are those a presentation clicker
  * sends: → ← Space PageDown PageUp Home End; N toggles the speaker notes (hidden by default), F full screen, B blank.
+ *
+ * P opens the presenter view (the same address with `presenter=1`) in a second window for the lecturer's laptop. The
+ * windows follow each other over a BroadcastChannel named after the lecture (./sync.ts): the slide, the clock and
+ * the black screen, whichever window the keys are pressed in.
  */
 export function Present() {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading', what: 'Loading the lecture…' });
@@ -40,8 +56,23 @@ export function Present() {
   const [notes, setNotes] = useState(false);
   const [blank, setBlank] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
-  const [startedAt] = useState(() => Date.now());
+  const [startedAt, setStartedAt] = useState(() => Date.now());
   const [fullscreen, setFullscreen] = useState(false);
+  const [{ role, lectureParam }] = useState(() => {
+    const params = new URLSearchParams(window.location.search);
+    return {
+      role: (params.has('presenter') ? 'presenter' : 'audience') as PresentRole,
+      lectureParam: params.get('lecture') ?? '',
+    };
+  });
+  /** The other window (presenter or audience), as far as this one has heard. */
+  const [peer, setPeer] = useState<PeerState>('none');
+  /** The presenter view's address when the browser blocked the window: the page offers it as a link. */
+  const [blocked, setBlocked] = useState<string | null>(null);
+  /** When the shown slide was last chosen, here or in another window: of two changes at once, the later wins. */
+  const lastAt = useRef(0);
+  const indexRef = useRef(index);
+  indexRef.current = index;
 
   useEffect(() => {
     const onChange = () => setFullscreen(document.fullscreenElement !== null);
@@ -62,7 +93,90 @@ export function Present() {
   }, []);
 
   const count = phase.kind === 'ready' ? phase.lecture.slides.length : 0;
-  const go = useCallback((i: number) => setIndex(Math.max(0, Math.min(count - 1, i))), [count]);
+
+  const post = usePresentSync(lectureParam, role, count, (m: PresentSyncMessage) => {
+    if (m.from !== role) setPeer(m.kind === 'bye' ? 'closed' : 'open');
+    switch (m.kind) {
+      case 'hello':
+        // A window has just opened this lecture: tell it where we are.
+        post({ kind: 'slide', slide: indexRef.current + 1, at: lastAt.current });
+        post({ kind: 'timer', startedAt });
+        post({ kind: 'blank', on: blank });
+        break;
+      case 'slide':
+        if (m.at >= lastAt.current) {
+          lastAt.current = m.at;
+          setIndex(m.slide - 1);
+        }
+        break;
+      case 'timer':
+        setStartedAt(m.startedAt);
+        break;
+      case 'blank':
+        setBlank(m.on);
+        break;
+      case 'bye':
+        break;
+    }
+  });
+
+  /** Show slide i (0-based, clamped), chosen in this window: the other windows follow. */
+  const go = useCallback(
+    (i: number) => {
+      const j = Math.max(0, Math.min(count - 1, i));
+      if (j === indexRef.current) return;
+      lastAt.current = Math.max(Date.now(), lastAt.current + 1);
+      setIndex(j);
+      post({ kind: 'slide', slide: j + 1, at: lastAt.current });
+    },
+    [count, post],
+  );
+  const setBlankSynced = useCallback(
+    (on: boolean) => {
+      setBlank(on);
+      post({ kind: 'blank', on });
+    },
+    [post],
+  );
+  const resetTimer = useCallback(() => {
+    const t = Date.now();
+    setStartedAt(t);
+    post({ kind: 'timer', startedAt: t });
+  }, [post]);
+
+  /** This lecture at the current slide, as the presenter view (`presenter=1`) or the audience's slides. */
+  const addressFor = useCallback(
+    (as: PresentRole) => {
+      const params = new URLSearchParams(window.location.search);
+      params.set('slide', String(index + 1));
+      if (as === 'presenter') params.set('presenter', '1');
+      else params.delete('presenter');
+      return `${window.location.pathname}?${params}`;
+    },
+    [index],
+  );
+
+  const openPresenter = useCallback(() => {
+    if (!SYNC_SUPPORTED) {
+      setNotice(
+        'This browser cannot keep two windows in step (it has no BroadcastChannel): use the notes panel (N) instead.',
+      );
+      return;
+    }
+    const href = addressFor('presenter');
+    let w: Window | null = null;
+    try {
+      w = window.open(href, `glassbox-presenter-${lectureChannelKey(lectureParam)}`, 'popup,width=1280,height=800');
+    } catch {
+      w = null;
+    }
+    if (w) {
+      setBlocked(null);
+      w.focus();
+    } else {
+      setBlocked(href);
+    }
+  }, [addressFor, lectureParam]);
 
   // The address names the slide, so a reload or a copied link reopens it.
   useEffect(() => {
@@ -74,8 +188,9 @@ export function Present() {
   }, [phase, index]);
 
   useEffect(() => {
-    if (phase.kind === 'ready') document.title = `${phase.lecture.title} — Glassbox`;
-  }, [phase]);
+    if (phase.kind === 'ready')
+      document.title = `${role === 'presenter' ? 'Presenter view: ' : ''}${phase.lecture.title} — Glassbox`;
+  }, [phase, role]);
 
   const toggleFullscreen = useCallback(async () => {
     const d = document as Document & { webkitFullscreenElement?: Element; webkitExitFullscreen?: () => void };
@@ -125,7 +240,18 @@ export function Present() {
           break;
         case 'n':
         case 'N':
+          if (role === 'presenter') return; // the notes are the presenter view
           setNotes((v) => !v);
+          break;
+        case 'p':
+        case 'P':
+          if (role === 'presenter') return;
+          openPresenter();
+          break;
+        case 'r':
+        case 'R':
+          if (role !== 'presenter') return;
+          resetTimer();
           break;
         case 'f':
         case 'F':
@@ -134,11 +260,11 @@ export function Present() {
         case 'b':
         case 'B':
         case '.':
-          setBlank((v) => !v);
+          setBlankSynced(!blank);
           break;
         case 'Escape':
           if (!blank) return;
-          setBlank(false);
+          setBlankSynced(false);
           break;
         default:
           return;
@@ -147,7 +273,7 @@ export function Present() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [go, index, count, blank, toggleFullscreen]);
+  }, [go, index, count, blank, toggleFullscreen, role, openPresenter, resetTimer, setBlankSynced]);
 
   if (phase.kind === 'loading') {
     return (
@@ -182,12 +308,45 @@ export function Present() {
     f();
     e.currentTarget.blur(); // so Space goes on to the next slide instead of pressing the button again
   };
+  const slideEl = slide.train ? (
+    <TrainSlide key={index} slide={slide} phase={slide.train} />
+  ) : (
+    <ExplorerSlide key={index} slide={slide} kind={slide.step as StepKind} model={model} />
+  );
+  const noticeEl = notice && (
+    <p className="pr-notice" role="status" data-testid="pr-notice">
+      {notice}{' '}
+      <button type="button" onClick={onButton(() => setNotice(null))} aria-label="Dismiss">
+        ×
+      </button>
+    </p>
+  );
+  if (role === 'presenter') {
+    return (
+      <PresenterView
+        lecture={lecture}
+        index={index}
+        startedAt={startedAt}
+        blank={blank}
+        audience={peer}
+        audienceHref={addressFor('audience')}
+        fullscreen={fullscreen}
+        notice={noticeEl}
+        current={slideEl}
+        onGo={go}
+        onResetTimer={resetTimer}
+        onToggleBlank={() => setBlankSynced(!blank)}
+        onToggleFullscreen={() => void toggleFullscreen()}
+      />
+    );
+  }
   return (
     <div
       className={`pr-root${notes ? ' pr-with-notes' : ''}`}
       data-testid="present"
       data-state="ready"
       data-slide={index + 1}
+      data-presenter={peer}
     >
       <header className="pr-top">
         <span className="pr-lecture-title">{lecture.title}</span>
@@ -195,6 +354,9 @@ export function Present() {
           <a href={explorerHref(lecture, slide, model)} data-testid="pr-open-explorer">
             open in the {slide.train ? 'training lab' : 'explorer'}
           </a>
+          <button type="button" onClick={onButton(openPresenter)} data-testid="pr-presenter">
+            {peer === 'open' ? 'presenter view (P) ✓' : 'presenter view (P)'}
+          </button>
           <button
             type="button"
             onClick={onButton(() => setNotes((v) => !v))}
@@ -208,10 +370,20 @@ export function Present() {
           </button>
         </span>
       </header>
-      {notice && (
-        <p className="pr-notice" role="status" data-testid="pr-notice">
-          {notice}{' '}
-          <button type="button" onClick={onButton(() => setNotice(null))} aria-label="Dismiss">
+      {noticeEl}
+      {blocked && (
+        <p className="pr-notice" role="alert" data-testid="pr-popup-blocked">
+          The browser blocked the presenter window (a pop-up).{' '}
+          <a
+            href={blocked}
+            target={`glassbox-presenter-${lectureChannelKey(lectureParam)}`}
+            onClick={() => setBlocked(null)}
+            data-testid="pr-presenter-link"
+          >
+            Open the presenter view
+          </a>{' '}
+          with a click instead, or allow pop-ups for this site and press P again.{' '}
+          <button type="button" onClick={onButton(() => setBlocked(null))} aria-label="Dismiss">
             ×
           </button>
         </p>
@@ -219,11 +391,7 @@ export function Present() {
       <p className="sr-only" aria-live="polite">
         Slide {index + 1} of {lecture.slides.length}: {slideTitle(slide)}
       </p>
-      {slide.train ? (
-        <TrainSlide key={index} slide={slide} phase={slide.train} />
-      ) : (
-        <ExplorerSlide key={index} slide={slide} kind={slide.step as StepKind} model={model} />
-      )}
+      {slideEl}
       {notes && <Notes lecture={lecture} index={index} model={model} startedAt={startedAt} />}
       <footer className="pr-bottom">
         <div
@@ -240,9 +408,11 @@ export function Present() {
         <span className="pr-count" data-testid="pr-count">
           {index + 1} / {lecture.slides.length}
         </span>
-        <span className="pr-keys">→ next · ← back · N notes · F full screen · B blank</span>
+        <span className="pr-keys">→ next · ← back · N notes · P presenter view · F full screen · B blank</span>
       </footer>
-      {blank && <div className="pr-blank" data-testid="pr-blank" aria-hidden="true" onClick={() => setBlank(false)} />}
+      {blank && (
+        <div className="pr-blank" data-testid="pr-blank" aria-hidden="true" onClick={() => setBlankSynced(false)} />
+      )}
     </div>
   );
 }

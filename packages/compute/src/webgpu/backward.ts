@@ -15,9 +15,14 @@ import type { GpuParams } from './params';
 import type { Readback, Recorder } from './scheduler';
 
 /**
- * The backward pass of one sequence on the GPU: train/backward.ts's head → blocks L−1 … 0 → embed, kernel for kernel,
- * recorded into the training step's recorder. Parameter gradients accumulate into `grads` (the batch's sum);
- * activation gradients are read back only when captured (`grad.` + hook name).
+ * The backward pass of a batch of B sequences on the GPU: train/backward.ts's head → blocks L−1 … 0 → embed, kernel
+ * for kernel, recorded into the training step's recorder. Like the batched forward (model.ts, Pass), every
+ * position-wise gradient is one dispatch over all B·T rows, and so is every parameter gradient: the batch's sum
+ * Σ_b x_bᵀ · dy_b is the single product xᵀ · dy over the stacked rows, and Σ_rows dy (biases, LayerNorm) runs over
+ * them too. Only attention's backward keeps the sequences apart, through the kernels' batch dimension. Parameter
+ * gradients accumulate into `grads` (a step whose batch is too big for one pass adds several such passes);
+ * activation gradients are read back only when captured (`grad.` + hook name), shaped [B, …] (per sequence,
+ * stacked).
  */
 
 /** The forward values the backward reads (kept in GPU buffers by the training forward). */
@@ -47,12 +52,14 @@ export function backwardReads(config: GPTConfig): string[] {
   return names;
 }
 
-export interface SequenceBackwardArgs {
+export interface BatchBackwardArgs {
   ctx: GpuContext;
   rec: Recorder;
   config: GPTConfig;
   params: GpuParams;
   grads: GpuParams;
+  /** Sequences in the batch; `ids` holds their B·T ids one sequence after another. */
+  B: number;
   ids: readonly number[];
   /** The forward's kept values, by hook name. */
   acts: ReadonlyMap<string, GpuTensor>;
@@ -62,19 +69,24 @@ export interface SequenceBackwardArgs {
   reads: Map<string, Readback>;
 }
 
-export function recordSequenceBackward(a: SequenceBackwardArgs): void {
-  new SequenceBackward(a).run();
+export function recordBatchBackward(a: BatchBackwardArgs): void {
+  new BatchBackward(a).run();
 }
 
-class SequenceBackward {
-  private readonly a: SequenceBackwardArgs;
+class BatchBackward {
+  private readonly a: BatchBackwardArgs;
   private readonly temps: GpuTensor[] = [];
+  private readonly B: number;
   private readonly T: number;
+  /** Rows of every position-wise tensor: B·T. */
+  private readonly N: number;
   private readonly d: number;
 
-  constructor(a: SequenceBackwardArgs) {
+  constructor(a: BatchBackwardArgs) {
     this.a = a;
-    this.T = a.ids.length;
+    this.B = a.B;
+    this.N = a.ids.length;
+    this.T = this.N / a.B;
     this.d = a.config.n_embd;
   }
 
@@ -89,12 +101,12 @@ class SequenceBackward {
     }
   }
 
-  /** logits = ln_final(x) · W_Eᵀ → ∂L/∂x of the last residual: [T, d]. */
+  /** logits = ln_final(x) · W_Eᵀ → ∂L/∂x of the last residual: [B·T, d]. */
   private head(): GpuTensor {
     const { rec, params: p, grads: g, dlogits } = this.a;
     const act = (n: string) => this.act(n);
     this.put('hook_logits', dlogits);
-    const dNorm = this.tmp([this.T, this.d]);
+    const dNorm = this.tmp([this.N, this.d]);
     matmul(rec, { a: dlogits, b: p.embed.W_E, out: dNorm }); // dx = dy · W   (W: [V, d])
     matmul(rec, { a: dlogits, b: act('ln_final.hook_normalized'), out: g.embed.W_E, transA: true, accumulate: true });
     this.put('ln_final.hook_normalized', dNorm);
@@ -102,14 +114,14 @@ class SequenceBackward {
     return this.layerNorm(dNorm, x, p.ln_final, g.ln_final, act('ln_final.hook_scale'), 'ln_final.');
   }
 
-  /** One block backwards; dPost = ∂L/∂resid_post → ∂L/∂resid_pre: [T, d]. */
+  /** One block backwards; dPost = ∂L/∂resid_post → ∂L/∂resid_pre: [B·T, d]. */
   private block(l: number, dPost: GpuTensor): GpuTensor {
     const { rec, config } = this.a;
     const p = this.a.params.blocks[l];
     const g = this.a.grads.blocks[l];
     const at = `blocks.${l}.`;
     const act = (n: string) => this.act(at + n);
-    const { T, d } = this;
+    const { B, T, N, d } = this;
     const H = config.n_head;
     const dh = dHead(config);
     const m = dMlp(config);
@@ -119,39 +131,36 @@ class SequenceBackward {
     this.put(`${at}hook_mlp_out`, dPost);
     const dPost_ = this.linear(dPost, act('mlp.hook_post'), p.mlp.W_out, g.mlp.W_out, g.mlp.b_out, m);
     this.put(`${at}mlp.hook_post`, dPost_);
-    const dPre = this.tmp([T, m]);
+    const dPre = this.tmp([N, m]);
     geluBackward(rec, dPost_, act('mlp.hook_pre'), dPre);
     this.put(`${at}mlp.hook_pre`, dPre);
     const dLn2 = this.linear(dPre, act('ln2.hook_normalized'), p.mlp.W_in, g.mlp.W_in, g.mlp.b_in, d);
     this.put(`${at}ln2.hook_normalized`, dLn2);
     const dMidLn = this.layerNorm(dLn2, act('hook_resid_mid'), p.ln2, g.ln2, act('ln2.hook_scale'), `${at}ln2.`);
-    const dMid = this.tmp([T, d]);
+    const dMid = this.tmp([N, d]);
     add(rec, dPost, dMidLn, dMid);
     this.put(`${at}hook_resid_mid`, dMid);
 
     // Attention:  attn_out = concat_h(softmax(q_h·k_hᵀ/√dh + mask) · v_h) · W_O + b_O
+    // Per-sequence tensors are viewed [B, T, H, dh] and patterns [B, H, T, T] for the batched attention kernels.
     this.put(`${at}hook_attn_out`, dMid);
     const z = act('attn.hook_z');
-    const dzFlat = this.linear(dMid, { buffer: z.buffer, shape: [T, d] }, p.attn.W_O, g.attn.W_O, g.attn.b_O, d);
-    const dz = view(dzFlat, [T, H, dh]);
+    const dzFlat = this.linear(dMid, view(z, [N, d]), p.attn.W_O, g.attn.W_O, g.attn.b_O, d);
+    const dz = view(dzFlat, [B, T, H, dh]);
     this.put(`${at}attn.hook_z`, dz);
-    const pattern = act('attn.hook_pattern');
-    const [k, v, q, mask] = [
-      act('attn.hook_k_cache'),
-      act('attn.hook_v_cache'),
-      act('attn.hook_q'),
-      act('attn.hook_mask'),
-    ];
-    const dPattern = this.tmp([H, T, T]);
-    attentionScores(rec, { q: dz, k: v, scores: dPattern, scale: 1 }); // dPattern = dz · vᵀ per head
+    const pattern = view(act('attn.hook_pattern'), [B, H, T, T]);
+    const [k, v, q] = ['attn.hook_k_cache', 'attn.hook_v_cache', 'attn.hook_q'].map((n) => view(act(n), [B, T, H, dh]));
+    const mask = act('attn.hook_mask'); // [T, T], the same for every sequence
+    const dPattern = this.tmp([B, H, T, T]);
+    attentionScores(rec, { q: dz, k: v, scores: dPattern, scale: 1 }); // dPattern = dz · vᵀ per sequence and head
     this.put(`${at}attn.hook_pattern`, dPattern);
-    const dScores = this.tmp([H, T, T]);
+    const dScores = this.tmp([B, H, T, T]);
     softmaxBackward(rec, dPattern, pattern, dScores);
     this.put(`${at}attn.hook_attn_scores`, dScores);
     const inv = 1 / Math.sqrt(dh);
-    const dq = this.tmp([T, H, dh]);
-    const dk = this.tmp([T, H, dh]);
-    const dv = this.tmp([T, H, dh]);
+    const dq = this.tmp([B, T, H, dh]);
+    const dk = this.tmp([B, T, H, dh]);
+    const dv = this.tmp([B, T, H, dh]);
     attentionMix(rec, dScores, k, dq, { mask, scale: inv });
     attentionMix(rec, dScores, q, dk, { mask, scale: inv, transposed: true });
     attentionMix(rec, pattern, dz, dv, { transposed: true });
@@ -160,27 +169,30 @@ class SequenceBackward {
     this.put(`${at}attn.hook_v`, dv);
     // q, k and v are three projections of the same ln1 output: its gradient is the sum of the three.
     const x1 = act('ln1.hook_normalized');
-    const dLn1 = this.tmp([T, d]);
+    const dLn1 = this.tmp([N, d]);
     const projections = [
       [dq, p.attn.W_Q, g.attn.W_Q, g.attn.b_Q],
       [dk, p.attn.W_K, g.attn.W_K, g.attn.b_K],
       [dv, p.attn.W_V, g.attn.W_V, g.attn.b_V],
     ] as const;
     projections.forEach(([dy, W, gW, gb], i) => {
-      const flat = view(dy, [T, d]);
+      const flat = view(dy, [N, d]);
       matmul(rec, { a: flat, b: W, out: dLn1, transB: true, accumulate: i > 0 });
       matmul(rec, { a: x1, b: flat, out: gW, transA: true, accumulate: true });
       sumRows(rec, flat, gb);
     });
     this.put(`${at}ln1.hook_normalized`, dLn1);
     const dPreLn = this.layerNorm(dLn1, act('hook_resid_pre'), p.ln1, g.ln1, act('ln1.hook_scale'), `${at}ln1.`);
-    const dResidPre = this.tmp([T, d]);
+    const dResidPre = this.tmp([N, d]);
     add(rec, dMid, dPreLn, dResidPre);
     this.put(`${at}hook_resid_pre`, dResidPre);
     return dResidPre;
   }
 
-  /** resid_pre of block 0 = W_E[ids] + W_pos[0 … T−1]: both tables get dResid scattered into the rows read. */
+  /**
+   * resid_pre of block 0 = W_E[ids] + W_pos[0 … T−1]: both tables get dResid scattered into the rows read. One
+   * scatter over all B·T rows each: row b·T + t read token ids[b·T + t] and position t.
+   */
   private embed(dResid: GpuTensor): void {
     const { rec, grads: g, ids } = this.a;
     this.put('hook_embed', dResid);
@@ -197,7 +209,7 @@ class SequenceBackward {
     scatter(g.embed.W_E, ids);
     scatter(
       g.pos_embed.W_pos,
-      ids.map((_, t) => t),
+      ids.map((_, i) => i % this.T),
     );
   }
 
@@ -214,7 +226,7 @@ class SequenceBackward {
     return dx;
   }
 
-  /** LayerNorm backwards: accumulates gw, gb; records grad.<prefix>hook_scale; returns dx: [T, d]. */
+  /** LayerNorm backwards: accumulates gw, gb; records grad.<prefix>hook_scale; returns dx: [B·T, d]. */
   private layerNorm(
     dy: GpuTensor,
     x: GpuTensor,
@@ -224,9 +236,9 @@ class SequenceBackward {
     prefix: string,
   ): GpuTensor {
     const { rec } = this.a;
-    const dx = this.tmp([this.T, this.d]);
-    const dScale = this.tmp([this.T, 1]);
-    const xhat = this.tmp([this.T, this.d]);
+    const dx = this.tmp([this.N, this.d]);
+    const dScale = this.tmp([this.N, 1]);
+    const xhat = this.tmp([this.N, this.d]);
     layerNormBackward(rec, { dy, x, w: p.w, scale, dx, dScale, xhat });
     sumRows(rec, dy, g.w, xhat);
     sumRows(rec, dy, g.b);
@@ -240,9 +252,16 @@ class SequenceBackward {
     return t;
   }
 
+  /**
+   * Read back a captured gradient as [B, …hook shape]: attention's 4-D tensors already are; a position-wise
+   * [B·T, …] one is the same bytes viewed as [B, T, …].
+   */
   private put(hook: string, t: GpuTensor): void {
     const name = GRAD_PREFIX + hook;
-    if (this.a.wants(name)) this.a.reads.set(name, this.a.rec.read(t));
+    if (!this.a.wants(name)) return;
+    const [rows, ...rest] = t.shape;
+    const stacked = t.shape.length === 4 ? t : view(t, [this.B, rows / this.B, ...rest]);
+    this.a.reads.set(name, this.a.rec.read(stacked));
   }
 
   private tmp(shape: readonly number[]): GpuTensor {

@@ -34,6 +34,14 @@ import { Readback, Recorder } from './scheduler';
  *
  * Buffers come from the context's pool and go back as soon as the last kernel that reads them has been recorded
  * (the GPU executes in order, so a later kernel may reuse them within the same pass).
+ *
+ * The same Pass runs a batch of B equally long sequences for the training step (PassOptions.batch). Every
+ * position-wise step (embeddings, LayerNorm, the linear maps, GELU, residual adds, the unembedding) treats the batch
+ * as one stack of B·T rows, so each is ONE dispatch over [B·T, …] instead of B small ones: on a GPU a 64-row matmul
+ * leaves most of the device idle, and on SwiftShader every dispatch has a fixed cost. Only attention mixes positions,
+ * and its kernels take a leading batch dimension (scores [B, H, T, S]) so that each sequence attends to itself.
+ * Inference is B = 1, where every tensor has exactly the shape of its hook. A batched pass is for training: it takes
+ * no KV cache, and no hook may be captured or hooked in it (the captures would be [B·T, …], not the hooks' shapes).
  */
 export interface GpuModel {
   ctx: GpuContext;
@@ -65,10 +73,23 @@ export async function forwardGpu(
 }
 
 /** The largest buffers a pass of T new positions over S keys needs, checked before anything is recorded. */
-export function checkActivationsFit(ctx: GpuContext, c: GPTConfig, T: number, S: number): void {
-  ctx.checkBufferSize(T * c.vocab_size * 4, `the logits [T=${T}, V=${c.vocab_size}]`);
-  ctx.checkBufferSize(c.n_head * T * S * 4, `the attention scores [H=${c.n_head}, T=${T}, S=${S}]`);
-  ctx.checkBufferSize(T * dMlp(c) * 4, `the MLP activations [T=${T}, ${dMlp(c)}]`);
+export function checkActivationsFit(ctx: GpuContext, c: GPTConfig, T: number, S: number, B = 1): void {
+  const b = B === 1 ? '' : `B=${B}, `;
+  ctx.checkBufferSize(B * T * c.vocab_size * 4, `the logits [${b}T=${T}, V=${c.vocab_size}]`);
+  ctx.checkBufferSize(B * c.n_head * T * S * 4, `the attention scores [${b}H=${c.n_head}, T=${T}, S=${S}]`);
+  ctx.checkBufferSize(B * T * dMlp(c) * 4, `the MLP activations [${b}T=${T}, ${dMlp(c)}]`);
+}
+
+/**
+ * The most sequences of T positions (over S keys) that one batched pass can hold, at most B: batching multiplies
+ * the largest activation buffers by the batch size, and a single buffer may not exceed the device's binding limit
+ * (128 MiB by default, which GPT-2's logits [B·T, 50257] pass at B·T ≈ 670). At least 1; whether one sequence fits
+ * is checkActivationsFit's to say.
+ */
+export function sequencesThatFit(ctx: GpuContext, c: GPTConfig, T: number, S: number, B: number): number {
+  const perSequence = 4 * Math.max(T * c.vocab_size, c.n_head * T * S, T * dMlp(c));
+  const limit = Math.min(ctx.limits.maxStorageBufferBindingSize, ctx.limits.maxBufferSize);
+  return Math.max(1, Math.min(B, Math.floor(limit / perSequence)));
 }
 
 export interface PassOptions {
@@ -76,6 +97,11 @@ export interface PassOptions {
   rec?: Recorder;
   /** Hook names whose values must outlive the pass's own use (the backward reads them); freed by releaseAll. */
   keep?: ReadonlySet<string>;
+  /**
+   * Sequences of T positions processed together (default 1). With B > 1, `record` takes the B·T ids one sequence
+   * after another and position-wise tensors are [B·T, …]; attention's are [B, …] (see the class comment).
+   */
+  batch?: number;
 }
 
 export class Pass {
@@ -97,6 +123,9 @@ export class Pass {
   private readonly H: number;
   private readonly dh: number;
   private readonly d: number;
+  /** Sequences in the batch, and rows of every position-wise tensor (B·T). */
+  private readonly B: number;
+  private readonly N: number;
 
   constructor(
     model: GpuModel,
@@ -114,41 +143,47 @@ export class Pass {
     this.H = this.config.n_head;
     this.dh = dHead(this.config);
     this.d = this.config.n_embd;
+    this.B = options.batch ?? 1;
+    this.N = this.B * T;
+    if (!(Number.isInteger(this.B) && this.B >= 1)) throw new Error(`batch must be a whole number >= 1, got ${this.B}`);
+    if (this.B > 1 && cache) throw new Error('a batched pass takes no KV cache');
   }
 
   /**
    * Record the whole forward pass (flushing only where a hook function needs a value) and return the logits used
-   * after hooks: [T, V]. The caller records what follows (readbacks, the loss) and flushes.
+   * after hooks: [B·T, V]. `ids`: the B·T ids, one sequence after another. The caller records what follows
+   * (readbacks, the loss) and flushes.
    */
   async record(ids: readonly number[], temperature: number): Promise<GpuTensor> {
-    const { p, T, d, rec } = this;
-    const idsGpu = this.alloc([T], 'ids');
+    const { p, T, N, d, rec } = this;
+    if (ids.length !== N) throw new Error(`a pass of ${this.B} × ${T} positions got ${ids.length} ids`);
+    const idsGpu = this.alloc([N], 'ids');
     rec.upload(idsGpu, Uint32Array.from(ids));
-    const embed = this.alloc([T, d], 'embed');
+    const embed = this.alloc([N, d], 'embed');
     gatherRows(rec, p.embed.W_E, idsGpu, embed);
     this.release(idsGpu);
-    const tokEmbed = await this.tap('hook_embed', embed, null); // [T, d]
-    const pos = this.alloc([T, d], 'pos_embed');
-    positionRows(rec, p.pos_embed.W_pos, this.start, pos);
-    const posEmbed = await this.tap('hook_pos_embed', pos, null); // [T, d]
-    let x = this.alloc([T, d], 'resid');
+    const tokEmbed = await this.tap('hook_embed', embed, null); // [B·T, d]
+    const pos = this.alloc([N, d], 'pos_embed');
+    positionRows(rec, p.pos_embed.W_pos, this.start, pos, T);
+    const posEmbed = await this.tap('hook_pos_embed', pos, null); // [B·T, d]
+    let x = this.alloc([N, d], 'resid');
     add(rec, tokEmbed, posEmbed, x);
     this.release(tokEmbed, posEmbed);
     for (let l = 0; l < this.config.n_layer; l++) x = await this.block(x, l);
 
-    const final = await this.layerNormAt(x, this.p.ln_final, '', 'ln_final', null); // [T, d]
+    const final = await this.layerNormAt(x, this.p.ln_final, '', 'ln_final', null); // [B·T, d]
     this.release(x);
     const V = this.config.vocab_size;
-    const rawLogits = this.alloc([T, V], 'logits');
+    const rawLogits = this.alloc([N, V], 'logits');
     matmul(rec, { a: final, b: p.embed.W_E, out: rawLogits, transB: true }); // tied unembedding
     this.release(final);
-    const logits = await this.tap('hook_logits', rawLogits, null); // [T, V]
+    const logits = await this.tap('hook_logits', rawLogits, null); // [B·T, V]
     if (this.hooks.touches('hook_scaled_logits') || this.hooks.touches('hook_probs')) {
-      const scaledRaw = this.alloc([T, V], 'scaled_logits');
+      const scaledRaw = this.alloc([N, V], 'scaled_logits');
       scaleBy(rec, logits, 1 / temperature, scaledRaw);
       const scaled = await this.tap('hook_scaled_logits', scaledRaw, null);
       if (this.hooks.touches('hook_probs')) {
-        const probs = this.alloc([T, V], 'probs');
+        const probs = this.alloc([N, V], 'probs');
         softmax(rec, scaled, probs);
         this.release(await this.tap('hook_probs', probs, null));
       }
@@ -182,7 +217,7 @@ export class Pass {
     return this.keptByName;
   }
 
-  /** One pre-LN transformer block.   x: [T, d] → [T, d] */
+  /** One pre-LN transformer block.   x: [B·T, d] → [B·T, d] */
   private async block(x: GpuTensor, l: number): Promise<GpuTensor> {
     const at = `blocks.${l}.`;
     const b = this.p.blocks[l];
@@ -190,28 +225,32 @@ export class Pass {
     const ln1 = await this.layerNormAt(residPre, b.ln1, at, 'ln1', l);
     const attnOut = await this.tap(`${at}hook_attn_out`, await this.attention(ln1, l), l);
     this.release(ln1);
-    const mid = this.alloc([this.T, this.d], 'resid_mid');
+    const mid = this.alloc([this.N, this.d], 'resid_mid');
     add(this.rec, residPre, attnOut, mid);
     this.release(residPre, attnOut);
     const residMid = await this.tap(`${at}hook_resid_mid`, mid, l);
     const ln2 = await this.layerNormAt(residMid, b.ln2, at, 'ln2', l);
     const mlpOut = await this.tap(`${at}hook_mlp_out`, await this.mlp(ln2, l), l);
     this.release(ln2);
-    const post = this.alloc([this.T, this.d], 'resid_post');
+    const post = this.alloc([this.N, this.d], 'resid_post');
     add(this.rec, residMid, mlpOut, post);
     this.release(residMid, mlpOut);
     return this.tap(`${at}hook_resid_post`, post, l);
   }
 
-  /** Causal multi-head self-attention over the cached positions and this call's.   x: [T, d] → [T, d] */
+  /**
+   * Causal multi-head self-attention over the cached positions and this call's.   x: [B·T, d] → [B·T, d]
+   * The projections run over all B·T rows at once; the attention kernels get the batch as a leading dimension
+   * (`seqs`), so each sequence's queries see only its own keys.
+   */
   private async attention(x: GpuTensor, l: number): Promise<GpuTensor> {
-    const { T, H, dh, d, rec, start } = this;
+    const { T, N, H, dh, d, rec, start } = this;
     const S = start + T;
     const a = this.p.blocks[l].attn;
     const at = `blocks.${l}.attn.`;
-    const q = await this.tap(`${at}hook_q`, this.linear(x, a.W_Q, a.b_Q, [T, H, dh], 'q'), l);
-    const k = await this.tap(`${at}hook_k`, this.linear(x, a.W_K, a.b_K, [T, H, dh], 'k'), l);
-    const v = await this.tap(`${at}hook_v`, this.linear(x, a.W_V, a.b_V, [T, H, dh], 'v'), l);
+    const q = await this.tap(`${at}hook_q`, this.linear(x, a.W_Q, a.b_Q, [N, H, dh], 'q'), l);
+    const k = await this.tap(`${at}hook_k`, this.linear(x, a.W_K, a.b_K, [N, H, dh], 'k'), l);
+    const v = await this.tap(`${at}hook_v`, this.linear(x, a.W_V, a.b_V, [N, H, dh], 'v'), l);
     let keysAll = k; // [S, H, dh]: without a cache S = T and the new keys are all the keys
     let valuesAll = v;
     if (this.cache) {
@@ -228,38 +267,39 @@ export class Pass {
     this.keysUsed[l] = keys;
     this.valuesUsed[l] = values;
 
+    // One mask for the whole batch: every sequence has the same T and S.
     const maskRaw = this.alloc([T, S], 'mask');
     causalMask(rec, maskRaw);
     const mask = await this.tap(`${at}hook_mask`, maskRaw, l); // [T, S]
-    const scoresRaw = this.alloc([H, T, S], 'scores');
-    attentionScores(rec, { q, k: keys, mask, scores: scoresRaw });
+    const scoresRaw = this.alloc(this.seqShape(H, T, S), 'scores');
+    attentionScores(rec, { q: this.seqs(q), k: this.seqs(keys), mask, scores: scoresRaw });
     this.release(q, mask);
-    const scores = await this.tap(`${at}hook_attn_scores`, scoresRaw, l); // [H, T, S]
-    const patternRaw = this.alloc([H, T, S], 'pattern');
+    const scores = await this.tap(`${at}hook_attn_scores`, scoresRaw, l); // [B, H, T, S]
+    const patternRaw = this.alloc(scores.shape, 'pattern');
     softmax(rec, scores, patternRaw);
     this.release(scores);
-    const pattern = await this.tap(`${at}hook_pattern`, patternRaw, l); // [H, T, S]
-    const zRaw = this.alloc([T, H, dh], 'z');
-    attentionMix(rec, pattern, values, zRaw);
+    const pattern = await this.tap(`${at}hook_pattern`, patternRaw, l); // [B, H, T, S]
+    const zRaw = this.alloc([N, H, dh], 'z');
+    attentionMix(rec, pattern, this.seqs(values), this.seqs(zRaw));
     this.release(pattern);
     // Without a cache, nothing reads the keys and values again; with one, their new rows are copied at the end.
     if (!this.cache) this.release(keys, values);
-    const z = await this.tap(`${at}hook_z`, zRaw, l); // [T, H, dh]
-    const out = this.linear({ buffer: z.buffer, shape: [T, d] }, a.W_O, a.b_O, [T, d], 'attn_out');
+    const z = await this.tap(`${at}hook_z`, zRaw, l); // [B·T, H, dh]
+    const out = this.linear({ buffer: z.buffer, shape: [N, d] }, a.W_O, a.b_O, [N, d], 'attn_out');
     this.release(z);
     return out;
   }
 
-  /** The position-wise MLP with the GELU (tanh) non-linearity.   x: [T, d] → [T, d] */
+  /** The position-wise MLP with the GELU (tanh) non-linearity.   x: [B·T, d] → [B·T, d] */
   private async mlp(x: GpuTensor, l: number): Promise<GpuTensor> {
     const m = this.p.blocks[l].mlp;
     const at = `blocks.${l}.mlp.`;
-    const pre = await this.tap(`${at}hook_pre`, this.linear(x, m.W_in, m.b_in, [this.T, dMlp(this.config)], 'pre'), l);
+    const pre = await this.tap(`${at}hook_pre`, this.linear(x, m.W_in, m.b_in, [this.N, dMlp(this.config)], 'pre'), l);
     const postRaw = this.alloc(pre.shape, 'post');
     gelu(this.rec, pre, postRaw);
     this.release(pre);
     const post = await this.tap(`${at}hook_post`, postRaw, l);
-    const out = this.linear(post, m.W_out, m.b_out, [this.T, this.d], 'mlp_out');
+    const out = this.linear(post, m.W_out, m.b_out, [this.N, this.d], 'mlp_out');
     this.release(post);
     return out;
   }
@@ -272,10 +312,10 @@ export class Pass {
     ln: string,
     layer: number | null,
   ): Promise<GpuTensor> {
-    const { T, d, rec } = this;
+    const { N, d, rec } = this;
     const eps = this.config.layer_norm_epsilon;
-    const out = this.alloc([T, d], `${ln} out`);
-    const scaleRaw = this.alloc([T, 1], `${ln} scale`);
+    const out = this.alloc([N, d], `${ln} out`);
+    const scaleRaw = this.alloc([N, 1], `${ln} scale`);
     layerNorm(rec, { x, w: p.w, b: p.b, eps, out, scale: scaleRaw });
     const scale = await this.tap(`${at}${ln}.hook_scale`, scaleRaw, layer);
     if (this.hooks.hooked(`${at}${ln}.hook_scale`)) {
@@ -299,6 +339,7 @@ export class Pass {
    */
   private async tap(name: string, t: GpuTensor, layer: number | null): Promise<GpuTensor> {
     const fn = this.hooks.fn(name);
+    if (this.B > 1 && (fn || this.hooks.captured.has(name))) throw new Error(`a batched pass cannot hook ${name}`);
     if (!fn) {
       if (this.hooks.captured.has(name)) this.captured.push([name, this.rec.read(t)]);
       return this.kept_(name, t);
@@ -338,6 +379,18 @@ export class Pass {
       if (this.keysUsed[l].buffer !== kc.buffer) this.rec.copy(this.keysUsed[l], off, kc, off, bytes);
       if (this.valuesUsed[l].buffer !== vc.buffer) this.rec.copy(this.valuesUsed[l], off, vc, off, bytes);
     }
+  }
+
+  /** A per-sequence shape with the batch in front, as the attention kernels take it; B = 1 keeps the hook's shape. */
+  private seqShape(...shape: number[]): number[] {
+    return this.B === 1 ? shape : [this.B, ...shape];
+  }
+
+  /** A [B·T, …] (or [B·S, …]) tensor viewed as [B, T, …] for the attention kernels; unchanged when B = 1. */
+  private seqs(t: GpuTensor): GpuTensor {
+    if (this.B === 1) return t;
+    const [rows, ...rest] = t.shape;
+    return { buffer: t.buffer, shape: [this.B, rows / this.B, ...rest] };
   }
 
   private alloc(shape: readonly number[], label: string): GpuTensor {

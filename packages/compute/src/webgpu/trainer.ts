@@ -3,14 +3,14 @@ import { fail } from '../errors';
 import { capturePredicate, HookPoints } from '../hookPoints';
 import type { GPTParams } from '../params';
 import { flattenParams, paramSpecs, paramsFromMap } from '../params';
-import type { Tensor } from '../tensor';
-import { stack, tensor } from '../tensor';
+import type { FloatArray, Tensor } from '../tensor';
+import { tensor } from '../tensor';
 import type { Batch } from '../train/batch';
 import { validateBatch } from '../train/batch';
 import type { OptimizerConfig, OptimizerSnapshot } from '../train/optim';
 import type { ResolvedOptimizerConfig } from '../train/optimConfig';
 import { validateOptimizer } from '../train/optimConfig';
-import { backwardReads, recordSequenceBackward } from './backward';
+import { backwardReads, recordBatchBackward } from './backward';
 import type { GpuTensor } from './context';
 import type { WebGpuEngine } from './engine';
 import { adamw } from './kernels/adamw.wgsl';
@@ -20,7 +20,7 @@ import { crossEntropy } from './kernels/crossEntropy.wgsl';
 import { flagNonFinite } from './kernels/flagNonFinite.wgsl';
 import { sgd } from './kernels/sgd.wgsl';
 import { sumSquares, sumSquaresChunks } from './kernels/sumSquares.wgsl';
-import { checkActivationsFit, Pass } from './model';
+import { checkActivationsFit, Pass, sequencesThatFit } from './model';
 import type { GpuParams } from './params';
 import { flattenGpuParams } from './params';
 import type { Readback } from './scheduler';
@@ -29,8 +29,14 @@ import { Recorder } from './scheduler';
 /**
  * One training step on the GPU, the same arithmetic as the CPU trainer (train/gradients.ts + clip.ts + optim.ts):
  *
- *   forward (each sequence, activations kept on the GPU) → cross-entropy and ∂L/∂logits → backward (train/backward.ts,
- *   kernel for kernel) → global gradient norm and clipping → AdamW or SGD update of the engine's parameters
+ *   forward (the whole batch as one pass over B·T rows, activations kept on the GPU) → cross-entropy and ∂L/∂logits
+ *   → backward (train/backward.ts, kernel for kernel, batched the same way) → global gradient norm and clipping →
+ *   AdamW or SGD update of the engine's parameters
+ *
+ * Batching is what keeps the dispatch count independent of B: one matmul over B·T rows instead of B matmuls over T,
+ * which on a GPU fills the device and on SwiftShader saves B − 1 fixed dispatch costs per op. Only when the batch's
+ * largest activation (the logits [B·T, V], the scores [B, H, T, T]) would exceed the device's buffer limit is it
+ * split into several such passes (sequencesThatFit), whose parameter gradients add up in the same buffers.
  *
  * all recorded into ONE command encoder and followed by ONE readback (the per-position losses, the norm and clip
  * factor, and whatever gradients were asked for). The clip factor never visits the CPU: the update kernels read it
@@ -121,6 +127,7 @@ export class WebGpuTrainer {
     if (!(Number.isFinite(lr) && lr >= 0)) fail('bad-config', `learning rate must be a finite number >= 0, got ${lr}`);
     const { B, T } = validateBatch(config, batch);
     checkActivationsFit(ctx, config, T, T);
+    const perPass = sequencesThatFit(ctx, config, T, T, B);
     const wants = capturePredicate(gradCapture);
     const rec = new Recorder(ctx);
     const model = { ctx, config, params: engine.gpuParams };
@@ -129,39 +136,43 @@ export class WebGpuTrainer {
     const gradList = flattenGpuParams(this.grads);
     for (const [, g] of gradList) rec.clear(g);
 
+    // Per pass: the losses [n·T] and the captured activation gradients [n, …] of its n sequences.
     const lossReads: Readback[] = [];
     const lossBufs: GpuTensor[] = [];
     const actReads: Map<string, Readback>[] = [];
     const passes: Pass[] = [];
     const temps: GpuTensor[] = [];
     try {
-      for (let b = 0; b < B; b++) {
-        const pass = new Pass(model, noHooks, null, 0, T, { rec, keep });
+      for (let first = 0; first < B; first += perPass) {
+        const n = Math.min(perPass, B - first);
+        const ids = batch.inputs.slice(first, first + n).flat();
+        const pass = new Pass(model, noHooks, null, 0, T, { rec, keep, batch: n });
         passes.push(pass);
-        const logits = await pass.record(batch.inputs[b], 1);
-        const targets = ctx.alloc([T], 'targets');
-        const loss = ctx.alloc([T], 'loss');
-        const dlogits = ctx.alloc([T, config.vocab_size], 'dlogits');
+        const logits = await pass.record(ids, 1); // [n·T, V]
+        const targets = ctx.alloc([n * T], 'targets');
+        const loss = ctx.alloc([n * T], 'loss');
+        const dlogits = ctx.alloc([n * T, config.vocab_size], 'dlogits');
         temps.push(targets, loss, dlogits);
-        rec.upload(targets, Uint32Array.from(batch.targets[b]));
-        crossEntropy(rec, { logits, targets, N: B * T, loss, dlogits });
+        rec.upload(targets, Uint32Array.from(batch.targets.slice(first, first + n).flat()));
+        crossEntropy(rec, { logits, targets, N: B * T, loss, dlogits }); // N: the mean is over the whole batch
         lossReads.push(rec.read(loss));
         lossBufs.push(loss);
         const reads = new Map<string, Readback>();
         actReads.push(reads);
-        recordSequenceBackward({
+        recordBatchBackward({
           ctx,
           rec,
           config,
           params: engine.gpuParams,
           grads: this.grads,
-          ids: batch.inputs[b],
+          B: n,
+          ids,
           acts: pass.kept,
           dlogits,
           wants,
           reads,
         });
-        pass.releaseAll(); // recorded uses come first on the GPU; the next sequence may reuse these buffers
+        pass.releaseAll(); // recorded uses come first on the GPU; the next pass may reuse these buffers
       }
 
       const paramReads = new Map<string, Readback>();
@@ -183,9 +194,9 @@ export class WebGpuTrainer {
       await rec.flush();
 
       const [norm, scale, ok, why] = statusRead.tensor.data;
-      const perSeq = lossReads.map((r) => r.tensor);
+      const lossData = joinRows(lossReads.map((r) => r.tensor.data));
       let sum = 0;
-      for (const l of perSeq) for (const x of l.data) sum += x;
+      for (const x of lossData) sum += x;
       const loss = sum / (B * T);
       if (!ok || why !== 0 || !Number.isFinite(loss)) {
         // The apply kernels wrote nothing: weights and moments are as they were before this step.
@@ -203,12 +214,14 @@ export class WebGpuTrainer {
       }
       this.t = t;
       const grads: Trace = {};
-      for (const [name] of actReads[0]) {
-        const ts = actReads.map((m) => (m.get(name) as Readback).tensor);
-        grads[name] = B === 1 ? ts[0] : stack(ts);
+      for (const [name, first] of actReads[0]) {
+        // Each pass read [n, …hook shape]; join the passes, and drop the batch axis for a single sequence.
+        const data = joinRows(actReads.map((m) => (m.get(name) as Readback).tensor.data));
+        const shape = first.shape.slice(1);
+        grads[name] = tensor(B === 1 ? shape : [B, ...shape], data);
       }
       for (const [name, r] of paramReads) grads[name] = r.tensor;
-      const losses = B === 1 ? tensor([T], perSeq[0].data) : stack(perSeq);
+      const losses = tensor(B === 1 ? [T] : [B, T], lossData);
       return { step: this.t - 1, loss, losses, gradNorm: norm, clipScale: scale, lr, grads };
     } finally {
       for (const p of passes) p.releaseAll();
@@ -308,6 +321,18 @@ export class WebGpuTrainer {
     this.partials.buffer.destroy();
     this.status.buffer.destroy();
   }
+}
+
+/** The passes' readbacks one after another (no copy when the batch ran as one pass). */
+function joinRows(parts: readonly FloatArray[]): FloatArray {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function size(t: GpuTensor): number {

@@ -4,9 +4,13 @@
  *   q: [T, H, dh] (the T new positions), k: [S, H, dh] (S = cached + T keys), mask: [T, S] → scores: [H, T, S]
  * With a KV cache, k is a view of the first S rows of the layer's cache buffer, so decoding one token reads the
  * cached keys in place.
+ * A batch of sequences (the training step) adds a leading dimension to q, k and scores: q [B, T, H, dh],
+ * k [B, S, H, dh] → scores [B, H, T, S], each sequence's queries meeting only its own keys. The mask stays [T, S]:
+ * every sequence of a batch has the same length, so one causal mask serves them all. The 3-D shapes are B = 1 and
+ * run the same pipeline (sequence b = 0), so inference and training share one kernel.
  * Without a mask and with scale 1 the same kernel gives the pattern's gradient in attentionMixBackward:
  *   dPattern[h, t, s] = dz[t, h] · v[s, h]        (q := dz, k := v)
- * One thread per score. Grid: flat over H·T·S, 256 per workgroup.
+ * One thread per score. Grid: flat over B·H·T·S, 256 per workgroup.
  */
 import type { GpuTensor } from '../context';
 import type { Recorder } from '../scheduler';
@@ -24,12 +28,14 @@ export interface AttentionScoresArgs {
 }
 
 export function attentionScores(rec: Recorder, { q, k, mask, scores, scale }: AttentionScoresArgs): void {
-  const [T, H, dh] = q.shape;
-  const S = k.shape[0];
-  expectShape(k, [S, H, dh], 'attention k');
+  const batched = q.shape.length === 4;
+  const [B, T, H, dh] = batched ? q.shape : [1, ...q.shape];
+  const S = k.shape[batched ? 1 : 0];
+  const lead = batched ? [B] : [];
+  expectShape(k, [...lead, S, H, dh], 'attention k');
   if (mask) expectShape(mask, [T, S], 'attention mask');
-  expectShape(scores, [H, T, S], 'attention scores');
-  const n = H * T * S;
+  expectShape(scores, [...lead, H, T, S], 'attention scores');
+  const n = B * H * T * S;
   rec.dispatch({
     key: `attentionScores:${+!!mask}`,
     code: () => /* wgsl */ `
@@ -45,7 +51,9 @@ fn main(${FLAT_BUILTINS}) {
   if (i >= p.n) { return; }
   let s = i % p.S;
   let t = (i / p.S) % p.T;
-  let h = i / (p.S * p.T);
+  let bh = i / (p.S * p.T); // b · H + h: scores are laid out [B, H, T, S]
+  let h = bh % p.H;
+  let b = bh / p.H;
   ${
     mask
       ? `if (Mask[t * p.S + s] == 0.0) {
@@ -55,8 +63,8 @@ fn main(${FLAT_BUILTINS}) {
   }`
       : ''
   }
-  let qo = (t * p.H + h) * p.dh;
-  let ko = (s * p.H + h) * p.dh;
+  let qo = ((b * p.T + t) * p.H + h) * p.dh;
+  let ko = ((b * p.S + s) * p.H + h) * p.dh;
   var dot = 0.0;
   for (var j = 0u; j < p.dh; j++) { dot += Q[qo + j] * K[ko + j]; }
   Scores[i] = dot * p.scale;

@@ -11,7 +11,8 @@ import {
   softmaxBackward as cpuSoftmaxBackward,
 } from '../../cpu/ops';
 import { createRng } from '../../rng';
-import { tensor, zeros } from '../../tensor';
+import type { Tensor } from '../../tensor';
+import { stack, tensor, zeros } from '../../tensor';
 import { crossEntropyBackward as cpuCeBackward, crossEntropy as cpuCrossEntropy } from '../../train/loss';
 import type { GpuContext, GpuTensor } from '../context';
 import { expectClose, randn, readAll, run, testContext, toGpu } from '../testing';
@@ -138,6 +139,81 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
     expectClose(dk, qk.dk, 'dk');
   });
 
+  it.each([
+    [1, 4, 4, 2, 3],
+    [3, 5, 5, 2, 3],
+    [2, 3, 11, 3, 4], // queries after a cache: S > T
+    [4, 33, 33, 2, 16],
+  ])('batched attention backward (dPattern, dv, dq, dk) for B=%i, T=%i, S=%i, H=%i, dh=%i', async (B, T, S, H, dh) => {
+    const ctx = await testContext({ emulated });
+    const rng = createRng(B * 1009 + T * S + H);
+    const [q, k, v, dz] = [
+      randn(rng, [B, T, H, dh]),
+      randn(rng, [B, S, H, dh]),
+      randn(rng, [B, S, H, dh]),
+      randn(rng, [B, T, H, dh]),
+    ];
+    const pattern = randn(rng, [B, H, T, S]);
+    const dScores = randn(rng, [B, H, T, S]);
+    const mask = cpuMask(T, S, q);
+    const seqs = Array.from({ length: B }, (_, b) => b);
+    const mix = seqs.map((b) => cpuMixBackward(seq(dz, b), seq(pattern, b), seq(v, b)));
+    const qk = seqs.map((b) => cpuScoresBackward(seq(dScores, b), seq(q, b), seq(k, b), mask));
+    const out = {
+      dPattern: ctx.alloc([B, H, T, S], 'dPattern'),
+      dv: ctx.alloc([B, S, H, dh], 'dv'),
+      dq: ctx.alloc([B, T, H, dh], 'dq'),
+      dk: ctx.alloc([B, S, H, dh], 'dk'),
+    };
+    const g = { q: toGpu(ctx, q), k: toGpu(ctx, k), v: toGpu(ctx, v), dz: toGpu(ctx, dz), p: toGpu(ctx, pattern) };
+    const dS = toGpu(ctx, dScores);
+    const maskG = ctx.alloc([T, S], 'mask');
+    const inv = 1 / Math.sqrt(dh);
+    await run(ctx, (rec) => {
+      causalMask(rec, maskG);
+      attentionScores(rec, { q: g.dz, k: g.v, scores: out.dPattern, scale: 1 });
+      attentionMix(rec, g.p, g.dz, out.dv, { transposed: true });
+      attentionMix(rec, dS, g.k, out.dq, { mask: maskG, scale: inv });
+      attentionMix(rec, dS, g.q, out.dk, { mask: maskG, scale: inv, transposed: true });
+    });
+    const [dPattern, dv, dq, dk] = await readAll(ctx, [out.dPattern, out.dv, out.dq, out.dk]);
+    expectClose(dPattern, stack(mix.map((m) => m.dPattern)), 'batched dPattern');
+    expectClose(dv, stack(mix.map((m) => m.dv)), 'batched dv');
+    expectClose(dq, stack(qk.map((r) => r.dq)), 'batched dq');
+    expectClose(dk, stack(qk.map((r) => r.dk)), 'batched dk');
+  });
+
+  it('scatterAddRows over a batch: token rows from every sequence, position rows t of each', async () => {
+    const ctx = await testContext({ emulated });
+    const rng = createRng(5);
+    const [B, T, d, R] = [3, 4, 7, 9];
+    const ids = [3, 8, 3, 0, 8, 8, 1, 3, 0, 2, 3, 8]; // B·T ids, sequence after sequence, repeats across sequences
+    const dOut = randn(rng, [B * T, d]);
+    const [tokens, positions] = [toGpu(ctx, zeros([R, d])), toGpu(ctx, zeros([T, d]))];
+    const scatter = (rec: Parameters<typeof scatterAddRows>[0], rows: number[], table: GpuTensor) => {
+      const plan = scatterPlan(rows);
+      scatterAddRows(rec, {
+        dOut: toGpu(ctx, dOut),
+        rows: u32Tensor(ctx, plan.rows, 'rows'),
+        offsets: u32Tensor(ctx, plan.offsets, 'offsets'),
+        positions: u32Tensor(ctx, plan.positions, 'positions'),
+        dTable: table,
+      });
+    };
+    await run(ctx, (rec) => {
+      scatter(rec, ids, tokens);
+      scatter(
+        rec,
+        ids.map((_, i) => i % T),
+        positions,
+      );
+    });
+    const [gTok, gPos] = await readAll(ctx, [tokens, positions]);
+    const pos = ids.map((_, i) => i % T);
+    expectClose(gTok, cpuScatter(dOut, ids, R), 'dW_E over the batch');
+    expectClose(gPos, cpuScatter(dOut, pos, T), 'dW_pos over the batch');
+  });
+
   it('scatterAddRows: repeated ids add up, untouched rows stay, the table accumulates', async () => {
     const ctx = await testContext({ emulated });
     const rng = createRng(3);
@@ -186,3 +262,9 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
     expectClose(gd, cpuCeBackward(logits, targets, N), 'dlogits');
   });
 });
+
+/** Sequence b of a [B, …] tensor. */
+function seq(t: Tensor, b: number): Tensor {
+  const n = t.data.length / t.shape[0];
+  return tensor(t.shape.slice(1), t.data.subarray(b * n, (b + 1) * n));
+}

@@ -31,7 +31,7 @@ export async function measure(sample: Sample, opts: MeasureOptions): Promise<Fig
 /**
  * Several samples measured in turn within each repetition, so that all of them see the same load from whatever else
  * the machine is running: their ratio (the cost of capture, one engine against another) is steadier than that of
- * two medians taken minutes apart.
+ * two medians taken minutes apart. The order rotates from one repetition to the next.
  */
 export async function measureAlternating(
   samples: Sample[],
@@ -41,7 +41,10 @@ export async function measureAlternating(
   for (let i = 0; i < warmup || performance.now() - t0 < warmupMs; i++) for (const sample of samples) await sample();
   const runs: number[][] = samples.map(() => []);
   for (let r = 0; r < reps; r++) {
-    for (let k = 0; k < samples.length; k++) {
+    // Each repetition starts with the next sample, so none of them is always the one that runs right after another
+    // engine's work (a GPU queue still draining, a collection it left behind).
+    for (let j = 0; j < samples.length; j++) {
+      const k = (j + r) % samples.length;
       let ms = 0;
       let count = 0;
       const wall = performance.now();

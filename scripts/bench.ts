@@ -194,9 +194,9 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
     train: skipped(''),
   };
   try {
-    // GPT-2 small on SwiftShader: a 64-token pass takes ~15 s, so one repetition (its pipelines were compiled by
-    // the shipped models), 4 decode tokens, and the training step only with --full.
-    const r = large ? 1 : reps;
+    // GPT-2 small on SwiftShader: a 64-token pass takes ~15–40 s, so two repetitions (the order rotates, and the
+    // pipelines were compiled by the shipped models), 4 decode tokens, and the training step only with --full.
+    const r = large ? 2 : reps;
     [webgpu.forward, webgpu.forwardAll] = await measureAlternating(
       [forwardSample(gpuEngine, prompt), forwardSample(gpuEngine, prompt, 'all')],
       large ? { reps: r, warmup: 0 } : { reps: r, ...warm },
@@ -207,7 +207,7 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
       decodeSample(gpuEngine, prompt, gpuTokens),
       large ? { reps: 3, warmup: 1 } : { reps, ...warm },
     );
-    if (large) notes.push('WebGPU forward and capture are single runs (n=1); WebGPU decode uses 4 tokens per sample.');
+    if (large) notes.push('WebGPU forward and capture: n=2, no warm-up run; WebGPU decode uses 4 tokens per sample.');
     if (large && !FULL) {
       const s = (ms(webgpu.forward) / 1000).toFixed(0);
       webgpu.train = skipped(`a step is a forward and a ~2× backward, ~${3 * Number(s)} s here (--full runs it)`);

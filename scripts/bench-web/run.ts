@@ -26,7 +26,7 @@ export function webBenchSpecs(quick: boolean): WebBenchSpec[] {
     { model: 'austen', ...small },
     { model: 'toy-world', ...small },
   ];
-  // On SwiftShader a GPT-2-small forward takes tens of seconds: one repetition after one warm-up run.
+  // On SwiftShader a GPT-2-small forward takes tens of seconds: two repetitions (the order rotates) after one warm-up run.
   if (!quick) {
     specs.push({
       model: 'gpt2-small',

@@ -26,7 +26,8 @@ export function webBenchSpecs(quick: boolean): WebBenchSpec[] {
     { model: 'austen', ...small },
     { model: 'toy-world', ...small },
   ];
-  // On SwiftShader a GPT-2-small forward takes tens of seconds: two repetitions (the order rotates) after one warm-up run.
+  // On SwiftShader a GPT-2-small forward takes tens of seconds: two repetitions (the order rotates) after one
+  // warm-up run.
   if (!quick) {
     specs.push({
       model: 'gpt2-small',
@@ -34,7 +35,7 @@ export function webBenchSpecs(quick: boolean): WebBenchSpec[] {
       decodeTokens: 4,
       reps: 7,
       warmupMs: 2000,
-      gpuReps: 1,
+      gpuReps: 2,
       gpuWarmupMs: 0,
     });
   }

@@ -20,6 +20,9 @@ import { asGpuCache } from './kvCache';
 import type { GpuParams } from './params';
 import { Readback, Recorder } from './scheduler';
 
+/** Captured bytes a pass may hold back to read at its end (see Pass.deferred). */
+const DEFER_BYTES = 64 << 20;
+
 /**
  * The WebGPU forward pass: cpu/model.ts step for step and hook for hook, with every tensor in a GPU buffer.
  *
@@ -115,8 +118,19 @@ export class Pass {
   private readonly keptByName = new Map<string, GpuTensor>();
   /** Buffers of kept values: `release` leaves them alone, `releaseAll` frees them. */
   private readonly retained = new Set<GPUBuffer>();
-  /** The trace in tap order: a pending readback, or the CPU value a hook produced. */
-  private readonly captured: [string, Readback | Tensor][] = [];
+  /** Buffers waiting for a deferred readback: `release` leaves them alone until `readDeferred`. */
+  private readonly held = new Set<GPUBuffer>();
+  /** The trace in tap order: a pending readback, or the CPU value a hook produced (null: read at the end). */
+  private readonly captured: [string, Readback | Tensor | null][] = [];
+  /**
+   * Captured tensors whose readback waits for the end of the pass (index into `captured`), their buffers held back
+   * from the pool until then. A copy is a transfer command, which ends the compute pass it interrupts: reading each
+   * capture where it is made splits a pass with every hook captured into ~10 pieces per layer, and on the toy model
+   * the readbacks then cost ~25% of the pass; read together at the end they share one break. Up to DEFER_BYTES: past
+   * that, holding every activation until the end would double a big capture's peak memory, so they are read in place.
+   */
+  private readonly deferred: { index: number; t: GpuTensor }[] = [];
+  private deferredBytes = 0;
   /** Keys and values attended over per layer (after hooks); their new rows go into the cache at the end. */
   private readonly keysUsed: GpuTensor[] = [];
   private readonly valuesUsed: GpuTensor[] = [];
@@ -189,6 +203,7 @@ export class Pass {
       }
       this.release(scaled);
     }
+    this.readDeferred();
     return logits;
   }
 
@@ -208,7 +223,10 @@ export class Pass {
   /** The captured tensors, in tap order (after the recorder has been flushed). */
   trace(): Trace {
     const trace: Trace = {};
-    for (const [name, v] of this.captured) trace[name] = v instanceof Readback ? v.tensor : v;
+    for (const [name, v] of this.captured) {
+      if (v === null) throw new Error(`${name} was captured but its readback was never recorded`);
+      trace[name] = v instanceof Readback ? v.tensor : v;
+    }
     return trace;
   }
 
@@ -341,7 +359,7 @@ export class Pass {
     const fn = this.hooks.fn(name);
     if (this.B > 1 && (fn || this.hooks.captured.has(name))) throw new Error(`a batched pass cannot hook ${name}`);
     if (!fn) {
-      if (this.hooks.captured.has(name)) this.captured.push([name, this.rec.read(t)]);
+      if (this.hooks.captured.has(name)) this.capture(name, t);
       return this.kept_(name, t);
     }
     const readback = this.rec.read(t);
@@ -356,6 +374,30 @@ export class Pass {
     return this.kept_(name, fresh);
   }
 
+  /** Record the readback of a captured tensor: now, or at the end of the pass (see `deferred`). */
+  private capture(name: string, t: GpuTensor): void {
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * 4;
+    // Only buffers this pass owns: nothing else writes them before the end (a cache view may be written later).
+    if (this.owned.has(t.buffer) && this.deferredBytes + bytes <= DEFER_BYTES) {
+      this.deferred.push({ index: this.captured.length, t });
+      this.deferredBytes += bytes;
+      this.held.add(t.buffer);
+      this.captured.push([name, null]);
+    } else {
+      this.captured.push([name, this.rec.read(t)]);
+    }
+  }
+
+  /** The deferred readbacks, in tap order, then their buffers back to the pool (the GPU runs the copies first). */
+  private readDeferred(): void {
+    for (const { index, t } of this.deferred) this.captured[index][1] = this.rec.read(t);
+    const ts = this.deferred.map((d) => d.t);
+    this.deferred.length = 0;
+    this.deferredBytes = 0;
+    for (const t of ts) this.held.delete(t.buffer);
+    this.release(...ts);
+  }
+
   private kept_(name: string, t: GpuTensor): GpuTensor {
     if (this.keep.has(name)) {
       this.keptByName.set(name, t);
@@ -366,7 +408,7 @@ export class Pass {
 
   /** The value recorded for a hook that is captured or hooked (so the logits are not read back twice). */
   private valueAt(name: string): Readback | Tensor | undefined {
-    return this.captured.find(([n]) => n === name)?.[1];
+    return this.captured.find(([n]) => n === name)?.[1] ?? undefined;
   }
 
   /** Rows start … S−1 of each layer's keys and values into the cache, where a hook replaced them. */
@@ -403,7 +445,7 @@ export class Pass {
   private release(...ts: GpuTensor[]): void {
     for (const t of ts) {
       const own = this.owned.get(t.buffer);
-      if (!own || this.retained.has(t.buffer)) continue;
+      if (!own || this.retained.has(t.buffer) || this.held.has(t.buffer)) continue;
       this.owned.delete(t.buffer);
       this.ctx.free(own);
     }
@@ -413,6 +455,7 @@ export class Pass {
     for (const t of this.owned.values()) this.ctx.free(t);
     this.owned.clear();
     this.retained.clear();
+    this.held.clear();
     this.keptByName.clear();
   }
 }

@@ -31,7 +31,7 @@ export interface EngineSelection {
 
 /**
  * The engine the app should use: WebGPU when an adapter and device are available and the model fits the device's
- * limits; otherwise the CPU engine, with the reason. The CPU engine shares `params` (no copy), so the prompt and
+ * limits; otherwise the CPU engine, with the reason. The CPU engine shares the `params` tree (its values copied once into WebAssembly memory, cpu/resident.ts), so the prompt and
  * trained weights survive the switch; after a lost device the app calls this again with the weights it holds.
  */
 export async function selectEngine(

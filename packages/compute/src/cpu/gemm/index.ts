@@ -5,6 +5,8 @@ import { gemmReference } from './reference';
 import type { GemmCall, GemmImpl, GemmKind, GemmOptions } from './types';
 import { gemmWasm, wasmGemmFeature } from './wasm';
 
+export type { ResidentArenaOptions } from './arena';
+export { gemmScratchFloats, MAX_ARENA_BYTES, ResidentArena, residentFloats } from './arena';
 export type { GemmKind, GemmOptions } from './types';
 
 /**
@@ -21,6 +23,9 @@ export type { GemmKind, GemmOptions } from './types';
  *
  * C must not overlap A, B or bias (checked when they share a buffer): the fast paths read A and B after writing
  * parts of C.
+ *
+ * An A or B that lives in a ResidentArena (./arena.ts; the CPU engine keeps its weights in one) is read by the
+ * WebAssembly kernel where it is, with no copy; the sums are the same, bit for bit.
  */
 export function gemm(
   kind: GemmKind,

@@ -22,6 +22,10 @@
  *     A(i, p) at byte a + i·lda + 4p,  B(j, p) at byte b + j·ldb + 4p,  C(i, j) at byte c + i·ldc + 4j
  *   for tiles of MR rows × DN columns, C = (loadC ? C : 0) + Σ_{p<4·k4} A(i, p)·B(j, p). Each accumulator sums
  *   four interleaved partial dot products, added across lanes once per tile.
+ *
+ * `mm1` and `dot1` take the same arguments for tiles of one row (× NR1 or DN1 columns): with a single row of A
+ * (decoding) the MR-row tiles would do MR times the work. Each output is the same sequence of operations in the same
+ * order as in `mm` and `dot`, so the results are identical.
  */
 
 /** Rows per register tile. */
@@ -32,6 +36,12 @@ const NV = 2;
 export const NR = 4 * NV;
 /** Columns per `dot` tile (rows of B read together). */
 export const DN = 2;
+/** f32x4 vectors per tile row of `mm1`, the single-row `mm` (decoding); NR1 = 4·NV1 columns. */
+const NV1 = 8;
+/** Columns per tile of `mm1`. */
+export const NR1 = 4 * NV1;
+/** Columns per tile of `dot1`, the single-row `dot`. */
+export const DN1 = 4;
 
 // ---- a minimal WebAssembly binary encoder -------------------------------------------------------------------
 
@@ -129,15 +139,17 @@ function madd(relaxed: boolean, acc: number, x: number, y: number): number[] {
     : [...get(acc), ...get(x), ...get(y), ...F32X4_MUL, ...F32X4_ADD, ...set(acc)];
 }
 
-/** Body of `mm` (see the top of the file). */
-function mmBody(relaxed: boolean): number[] {
+/** Body of `mm` (see the top of the file) for tiles of MR rows × 4·NV columns. */
+function mmBody(relaxed: boolean, MR: number, NV: number): number[] {
+  const NR = 4 * NV;
   const [a, ars, acs, b, ldb, c, ldc, mP, nP, kc, loadC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const L = new Locals(11);
   const [jp, ip, p, pb, pc, row] = L.add(I32, 6);
   const pa = L.add(I32, MR);
   const accFlat = L.add(V128, MR * NV);
   const acc = Array.from({ length: MR }, (_, r) => accFlat.slice(r * NV, (r + 1) * NV));
-  const bv = L.add(V128, NV);
+  // One row: each vector of B is used once, so it is loaded right before its multiply-add (fewer live registers).
+  const bv = L.add(V128, MR === 1 ? 1 : NV);
   const [av] = L.add(V128, 1);
 
   const code: number[] = [];
@@ -171,10 +183,15 @@ function mmBody(relaxed: boolean): number[] {
   // the reduction
   emit(get(kc), set(p));
   emit(LOOP_VOID);
-  for (let v = 0; v < NV; v++) emit(get(pb), v128Load(16 * v), set(bv[v]));
-  for (let r = 0; r < MR; r++) {
-    emit(get(pa[r]), v128Load32Splat(0), set(av));
-    for (let v = 0; v < NV; v++) emit(madd(relaxed, acc[r][v], av, bv[v]));
+  if (MR === 1) {
+    emit(get(pa[0]), v128Load32Splat(0), set(av));
+    for (let v = 0; v < NV; v++) emit(get(pb), v128Load(16 * v), set(bv[0]), madd(relaxed, acc[0][v], av, bv[0]));
+  } else {
+    for (let v = 0; v < NV; v++) emit(get(pb), v128Load(16 * v), set(bv[v]));
+    for (let r = 0; r < MR; r++) {
+      emit(get(pa[r]), v128Load32Splat(0), set(av));
+      for (let v = 0; v < NV; v++) emit(madd(relaxed, acc[r][v], av, bv[v]));
+    }
   }
   for (let r = 0; r < MR; r++) emit(get(pa[r]), get(acs), [I32_ADD], set(pa[r]));
   emit(get(pb), get(ldb), [I32_ADD], set(pb));
@@ -192,8 +209,8 @@ function mmBody(relaxed: boolean): number[] {
   return [...L.declaration(), ...code];
 }
 
-/** Body of `dot` (see the top of the file). */
-function dotBody(relaxed: boolean): number[] {
+/** Body of `dot` (see the top of the file) for tiles of MR rows × DN columns. */
+function dotBody(relaxed: boolean, MR: number, DN: number): number[] {
   const [a, lda, b, ldb, c, ldc, mP, nP, k4, loadC] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const L = new Locals(10);
   const [jp, ip, p, pc, row] = L.add(I32, 5);
@@ -256,11 +273,11 @@ function dotBody(relaxed: boolean): number[] {
  */
 export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
   const funcType = (params: number) => [0x60, ...vec(new Array(params).fill([I32])), ...vec([])];
-  const bodies = [mmBody(relaxed), dotBody(relaxed)];
+  const bodies = [mmBody(relaxed, MR, NV), dotBody(relaxed, MR, DN), mmBody(relaxed, 1, NV1), dotBody(relaxed, 1, DN1)];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // \0asm, version 1
-    ...section(1, vec([funcType(11), funcType(10)])), // mm: (i32 × 11) → (), dot: (i32 × 10) → ()
-    ...section(3, vec([uleb(0), uleb(1)])),
+    ...section(1, vec([funcType(11), funcType(10)])), // mm, mm1: (i32 × 11) → (), dot, dot1: (i32 × 10) → ()
+    ...section(3, vec([uleb(0), uleb(1), uleb(0), uleb(1)])),
     ...section(5, vec([[0x00, ...uleb(1)]])), // one memory, 1 page to start, grown from JS
     ...section(
       7,
@@ -268,6 +285,8 @@ export function gemmModuleBytes(relaxed: boolean): Uint8Array<ArrayBuffer> {
         [...name('memory'), 0x02, 0x00],
         [...name('mm'), 0x00, 0x00],
         [...name('dot'), 0x00, 0x01],
+        [...name('mm1'), 0x00, 0x02],
+        [...name('dot1'), 0x00, 0x03],
       ]),
     ),
     ...section(10, vec(bodies.map((body) => [...uleb(body.length), ...body]))),

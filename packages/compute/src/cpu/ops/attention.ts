@@ -1,5 +1,5 @@
 import { fail } from '../../errors';
-import type { Tensor } from '../../tensor';
+import type { FloatArray, Tensor } from '../../tensor';
 import { formatShape, zerosLike } from '../../tensor';
 import { gemm } from '../gemm';
 
@@ -32,18 +32,7 @@ export function attentionScores(q: Tensor, k: Tensor, mask: Tensor): Tensor {
   const [T, H, dh] = q.shape;
   const S = k.shape[0];
   const scores = zerosLike(q, [H, T, S]);
-  const d = H * dh;
-  for (let h = 0; h < H; h++) {
-    // scores_h = q_h · k_hᵀ
-    gemm('nt', T, S, dh, q.data, k.data, scores.data, {
-      aOffset: h * dh,
-      lda: d,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * T * S,
-      ldc: S,
-    });
-  }
+  headsTimesHeadsT(H, dh, T, S, q.data, k.data, scores.data); // scores_h = q_h · k_hᵀ
   const inv = 1 / Math.sqrt(dh);
   const sc = scores.data;
   const m = mask.data;
@@ -61,17 +50,7 @@ export function attentionMix(pattern: Tensor, v: Tensor): Tensor {
   const [H, T, S] = pattern.shape;
   const dh = v.shape[2];
   const z = zerosLike(v, [T, H, dh]);
-  const d = H * dh;
-  for (let h = 0; h < H; h++) {
-    gemm('nn', T, dh, S, pattern.data, v.data, z.data, {
-      aOffset: h * T * S,
-      lda: S,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * dh,
-      ldc: d,
-    });
-  }
+  blocksTimesHeads(H, dh, T, S, pattern.data, v.data, z.data);
   return z;
 }
 
@@ -93,26 +72,8 @@ export function attentionMixBackward(dz: Tensor, pattern: Tensor, v: Tensor): { 
   }
   const dPattern = zerosLike(pattern);
   const dv = zerosLike(v);
-  const d = H * dh;
-  for (let h = 0; h < H; h++) {
-    // dPattern_h = dz_h · v_hᵀ;  dv_h = pattern_hᵀ · dz_h
-    gemm('nt', T, S, dh, dz.data, v.data, dPattern.data, {
-      aOffset: h * dh,
-      lda: d,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * T * S,
-      ldc: S,
-    });
-    gemm('tn', S, dh, T, pattern.data, dz.data, dv.data, {
-      aOffset: h * T * S,
-      lda: S,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * dh,
-      ldc: d,
-    });
-  }
+  headsTimesHeadsT(H, dh, T, S, dz.data, v.data, dPattern.data); // dPattern_h = dz_h · v_hᵀ
+  blocksTTimesHeads(H, dh, S, T, pattern.data, dz.data, dv.data); // dv_h = pattern_hᵀ · dz_h
   return { dPattern, dv };
 }
 
@@ -140,26 +101,8 @@ export function attentionScoresBackward(
   const dq = zerosLike(q);
   const dk = zerosLike(k);
   const g = maskedScaled(dScores, mask, 1 / Math.sqrt(dh));
-  const d = H * dh;
-  for (let h = 0; h < H; h++) {
-    // dq_h = g_h · k_h;  dk_h = g_hᵀ · q_h
-    gemm('nn', T, dh, S, g.data, k.data, dq.data, {
-      aOffset: h * T * S,
-      lda: S,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * dh,
-      ldc: d,
-    });
-    gemm('tn', S, dh, T, g.data, q.data, dk.data, {
-      aOffset: h * T * S,
-      lda: S,
-      bOffset: h * dh,
-      ldb: d,
-      cOffset: h * dh,
-      ldc: d,
-    });
-  }
+  blocksTimesHeads(H, dh, T, S, g.data, k.data, dq.data); // dq_h = g_h · k_h
+  blocksTTimesHeads(H, dh, S, T, g.data, q.data, dk.data); // dk_h = g_hᵀ · q_h
   return { dq, dk };
 }
 
@@ -175,4 +118,77 @@ function maskedScaled(dScores: Tensor, mask: Tensor, inv: number): Tensor {
     }
   }
   return g;
+}
+
+// The three per-head products. "Heads" are [rows, H·dh] matrices whose head h is the column slice h·dh … with row
+// stride H·dh; "blocks" are [H, r, c] tensors whose head h is the dense r × c block at h·r·c. The option objects are
+// written out literally: building them by spreading costs measurably on a decode step.
+
+/** C_h = X_h · Y_hᵀ: X [rows, H·dh], Y [cols, H·dh] heads → C [H, rows, cols] blocks. */
+function headsTimesHeadsT(
+  H: number,
+  dh: number,
+  rows: number,
+  cols: number,
+  X: FloatArray,
+  Y: FloatArray,
+  C: FloatArray,
+) {
+  const d = H * dh;
+  for (let h = 0; h < H; h++) {
+    gemm('nt', rows, cols, dh, X, Y, C, {
+      aOffset: h * dh,
+      lda: d,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * rows * cols,
+      ldc: cols,
+    });
+  }
+}
+
+/** C_h = P_h · Y_h: P [H, rows, inner] blocks, Y [inner, H·dh] heads → C [rows, H·dh] heads. */
+function blocksTimesHeads(
+  H: number,
+  dh: number,
+  rows: number,
+  inner: number,
+  P: FloatArray,
+  Y: FloatArray,
+  C: FloatArray,
+) {
+  const d = H * dh;
+  for (let h = 0; h < H; h++) {
+    gemm('nn', rows, dh, inner, P, Y, C, {
+      aOffset: h * rows * inner,
+      lda: inner,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
+  }
+}
+
+/** C_h = P_hᵀ · Y_h: P [H, inner, rows] blocks, Y [inner, H·dh] heads → C [rows, H·dh] heads. */
+function blocksTTimesHeads(
+  H: number,
+  dh: number,
+  rows: number,
+  inner: number,
+  P: FloatArray,
+  Y: FloatArray,
+  C: FloatArray,
+) {
+  const d = H * dh;
+  for (let h = 0; h < H; h++) {
+    gemm('tn', rows, dh, inner, P, Y, C, {
+      aOffset: h * inner * rows,
+      lda: rows,
+      bOffset: h * dh,
+      ldb: d,
+      cOffset: h * dh,
+      ldc: d,
+    });
+  }
 }

@@ -20,7 +20,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Batch, Engine, GPTConfig, GPTParams, KVCache, ModelTrainer, OnnxDecoder } from '@glassbox/compute';
+import type { Batch, GPTConfig, GPTParams } from '@glassbox/compute';
 import {
   cloneParams,
   countParams,
@@ -37,7 +37,8 @@ import {
 } from '@glassbox/compute';
 import { createNodeContext } from '@glassbox/compute/node';
 import { loadShippedModel, SHIPPED_MODELS } from '@glassbox/models';
-import { type Figure, measure, measureAlternating, msOf as ms, type Sample, skipped, timed } from './bench-measure';
+import { type Figure, measure, measureAlternating, msOf as ms, skipped } from './bench-measure';
+import { decodeSample, forwardSample, ortDecodeSample, ortForwardSample, trainSample } from './bench-samples';
 import { runWebBench, type WebBenchResult, webBenchSpecs } from './bench-web/run';
 
 const args = new Set(process.argv.slice(2));
@@ -57,40 +58,6 @@ const DECODE_TOKENS = 8;
 const WARMUP_MS = 2000;
 
 // ---- measuring (scripts/bench-measure.ts: medians after a count- and time-based warm-up) ----------------------------
-
-const forwardSample =
-  (engine: Engine, prompt: number[], capture?: 'all'): Sample =>
-  () =>
-    timed(() => engine.run(prompt, { capture }));
-
-/** Per-token ms of decoding DECODE_TOKENS tokens one at a time with the KV cache, after a 1-token prefill. */
-const decodeSample =
-  (engine: Engine, prompt: number[], tokens: number): Sample =>
-  async () => {
-    const cache: KVCache & { dispose?: () => void } = engine.createCache();
-    await engine.run(prompt.slice(0, 1), { cache });
-    const ms = await timed(async () => {
-      for (let i = 1; i <= tokens; i++) await engine.run([prompt[i]], { cache });
-    });
-    cache.dispose?.();
-    return ms / tokens;
-  };
-
-/** The same for ONNX Runtime on the kvCache export: the decoder's cache is emptied by the untimed prefill. */
-const ortDecodeSample =
-  (decoder: OnnxDecoder, prompt: number[], tokens: number): Sample =>
-  async () => {
-    await decoder.prefill(prompt.slice(0, 1));
-    const ms = await timed(async () => {
-      for (let i = 1; i <= tokens; i++) await decoder.step(prompt[i]);
-    });
-    return ms / tokens;
-  };
-
-const trainSample =
-  (trainer: ModelTrainer): Sample =>
-  () =>
-    timed(() => trainer.runStep());
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -156,11 +123,7 @@ async function benchModel(spec: ModelSpec, gpu: Awaited<ReturnType<typeof create
   const cpuEngine = createCpuEngine(config, params);
   step('CPU engine vs ONNX Runtime: forward');
   const [forward, forwardAll, ortForward] = await measureAlternating(
-    [
-      forwardSample(cpuEngine, prompt),
-      forwardSample(cpuEngine, prompt, 'all'),
-      () => timed(() => session.run(prompt, { outputs: [] })),
-    ],
+    [forwardSample(cpuEngine, prompt), forwardSample(cpuEngine, prompt, 'all'), ortForwardSample(session, prompt)],
     { reps, ...warm },
   );
   await session.release();

@@ -21,14 +21,12 @@ import {
   type GPTConfig,
   type GPTParams,
   initParams,
-  type KVCache,
-  type OnnxDecoder,
-  type OnnxSession,
 } from '@glassbox/compute';
 import { loadShippedModel } from '@glassbox/models';
 // The bundle with the WebGPU execution provider (the package's default browser bundle is wasm only).
 import * as ort from 'onnxruntime-web/webgpu';
-import { type MeasureOptions, measureAlternating, type Sample, timed } from '../bench-measure';
+import { type MeasureOptions, measureAlternating } from '../bench-measure';
+import { decodeSample, forwardSample, ortDecodeSample, ortForwardSample } from '../bench-samples';
 import type { BenchGlobal, EngineRow, WebBenchResult, WebBenchSpec } from './types';
 
 const log = (line: string) => {
@@ -42,41 +40,6 @@ async function loadModel(name: string): Promise<{ config: GPTConfig; params: GPT
   const m = await loadShippedModel(name);
   return { config: m.config, params: m.params };
 }
-
-const forwardSample =
-  (engine: Engine, prompt: number[], capture?: 'all'): Sample =>
-  () =>
-    timed(() => engine.run(prompt, { capture }));
-
-/** Per-token ms of decoding `tokens` tokens one at a time with the KV cache, after a 1-token prefill (untimed). */
-const decodeSample =
-  (engine: Engine, prompt: number[], tokens: number): Sample =>
-  async () => {
-    const cache: KVCache & { dispose?: () => void } = engine.createCache();
-    await engine.run(prompt.slice(0, 1), { cache });
-    const ms = await timed(async () => {
-      for (let i = 1; i <= tokens; i++) await engine.run([prompt[i]], { cache });
-    });
-    cache.dispose?.();
-    return ms / tokens;
-  };
-
-/** ORT's forward pass: logits read back to the page, as the engines' are. */
-const ortForwardSample =
-  (session: OnnxSession, prompt: number[]): Sample =>
-  () =>
-    timed(() => session.run(prompt, { outputs: [] }));
-
-/** ORT decoding the same way, on the kvCache export (with WebGPU its cache stays in GPU buffers between steps). */
-const ortDecodeSample =
-  (decoder: OnnxDecoder, prompt: number[], tokens: number): Sample =>
-  async () => {
-    await decoder.prefill(prompt.slice(0, 1));
-    const ms = await timed(async () => {
-      for (let i = 1; i <= tokens; i++) await decoder.step(prompt[i]);
-    });
-    return ms / tokens;
-  };
 
 interface Models {
   plain: Uint8Array;

@@ -96,74 +96,40 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
     expectClose(gdb, ref.db, 'db');
   });
 
+  // B = 0: unbatched 3-D operands (the inference layout); B ≥ 1: a leading batch dimension (the training step's).
   it.each([
-    [1, 1, 1, 1],
-    [5, 5, 2, 3],
-    [3, 11, 3, 4], // queries after a cache of 8: S > T
-    [33, 33, 2, 16],
-  ])('attention backward (dPattern, dv, dq, dk) for T=%i, S=%i, H=%i, dh=%i', async (T, S, H, dh) => {
-    const ctx = await testContext({ emulated });
-    const rng = createRng(T * S + H);
-    const [q, k, v, dz] = [
-      randn(rng, [T, H, dh]),
-      randn(rng, [S, H, dh]),
-      randn(rng, [S, H, dh]),
-      randn(rng, [T, H, dh]),
-    ];
-    const mask = cpuMask(T, S, q);
-    const pattern = randn(rng, [H, T, S]); // any values: the products are linear in it
-    const dScores = randn(rng, [H, T, S]);
-    const mix = cpuMixBackward(dz, pattern, v);
-    const qk = cpuScoresBackward(dScores, q, k, mask);
-    const out = {
-      dPattern: ctx.alloc([H, T, S], 'dPattern'),
-      dv: ctx.alloc([S, H, dh], 'dv'),
-      dq: ctx.alloc([T, H, dh], 'dq'),
-      dk: ctx.alloc([S, H, dh], 'dk'),
-    };
-    const g = { q: toGpu(ctx, q), k: toGpu(ctx, k), v: toGpu(ctx, v), dz: toGpu(ctx, dz), p: toGpu(ctx, pattern) };
-    const dS = toGpu(ctx, dScores);
-    const maskG = ctx.alloc([T, S], 'mask');
-    const inv = 1 / Math.sqrt(dh);
-    await run(ctx, (rec) => {
-      causalMask(rec, maskG);
-      attentionScores(rec, { q: g.dz, k: g.v, scores: out.dPattern, scale: 1 });
-      attentionMix(rec, g.p, g.dz, out.dv, { transposed: true });
-      attentionMix(rec, dS, g.k, out.dq, { mask: maskG, scale: inv });
-      attentionMix(rec, dS, g.q, out.dk, { mask: maskG, scale: inv, transposed: true });
-    });
-    const [dPattern, dv, dq, dk] = await readAll(ctx, [out.dPattern, out.dv, out.dq, out.dk]);
-    expectClose(dPattern, mix.dPattern, 'dPattern');
-    expectClose(dv, mix.dv, 'dv');
-    expectClose(dq, qk.dq, 'dq');
-    expectClose(dk, qk.dk, 'dk');
-  });
-
-  it.each([
+    [0, 1, 1, 1, 1],
+    [0, 5, 5, 2, 3],
+    [0, 3, 11, 3, 4], // queries after a cache of 8: S > T
+    [0, 33, 33, 2, 16],
     [1, 4, 4, 2, 3],
     [3, 5, 5, 2, 3],
-    [2, 3, 11, 3, 4], // queries after a cache: S > T
+    [2, 3, 11, 3, 4],
     [4, 33, 33, 2, 16],
-  ])('batched attention backward (dPattern, dv, dq, dk) for B=%i, T=%i, S=%i, H=%i, dh=%i', async (B, T, S, H, dh) => {
+  ])('attention backward (dPattern, dv, dq, dk) for B=%i, T=%i, S=%i, H=%i, dh=%i', async (B, T, S, H, dh) => {
     const ctx = await testContext({ emulated });
     const rng = createRng(B * 1009 + T * S + H);
+    const shape = (...dims: number[]) => (B === 0 ? dims : [B, ...dims]);
     const [q, k, v, dz] = [
-      randn(rng, [B, T, H, dh]),
-      randn(rng, [B, S, H, dh]),
-      randn(rng, [B, S, H, dh]),
-      randn(rng, [B, T, H, dh]),
+      randn(rng, shape(T, H, dh)),
+      randn(rng, shape(S, H, dh)),
+      randn(rng, shape(S, H, dh)),
+      randn(rng, shape(T, H, dh)),
     ];
-    const pattern = randn(rng, [B, H, T, S]);
-    const dScores = randn(rng, [B, H, T, S]);
+    const pattern = randn(rng, shape(H, T, S)); // any values: the products are linear in it
+    const dScores = randn(rng, shape(H, T, S));
     const mask = cpuMask(T, S, q);
-    const seqs = Array.from({ length: B }, (_, b) => b);
-    const mix = seqs.map((b) => cpuMixBackward(seq(dz, b), seq(pattern, b), seq(v, b)));
-    const qk = seqs.map((b) => cpuScoresBackward(seq(dScores, b), seq(q, b), seq(k, b), mask));
+    // The CPU reference, sequence by sequence, stacked back when batched.
+    const seqs = B === 0 ? [null] : Array.from({ length: B }, (_, b) => b);
+    const at = (t: Tensor, b: number | null) => (b === null ? t : seq(t, b));
+    const mix = seqs.map((b) => cpuMixBackward(at(dz, b), at(pattern, b), at(v, b)));
+    const qk = seqs.map((b) => cpuScoresBackward(at(dScores, b), at(q, b), at(k, b), mask));
+    const joined = (ts: Tensor[]) => (B === 0 ? ts[0] : stack(ts));
     const out = {
-      dPattern: ctx.alloc([B, H, T, S], 'dPattern'),
-      dv: ctx.alloc([B, S, H, dh], 'dv'),
-      dq: ctx.alloc([B, T, H, dh], 'dq'),
-      dk: ctx.alloc([B, S, H, dh], 'dk'),
+      dPattern: ctx.alloc(shape(H, T, S), 'dPattern'),
+      dv: ctx.alloc(shape(S, H, dh), 'dv'),
+      dq: ctx.alloc(shape(T, H, dh), 'dq'),
+      dk: ctx.alloc(shape(S, H, dh), 'dk'),
     };
     const g = { q: toGpu(ctx, q), k: toGpu(ctx, k), v: toGpu(ctx, v), dz: toGpu(ctx, dz), p: toGpu(ctx, pattern) };
     const dS = toGpu(ctx, dScores);
@@ -177,10 +143,10 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
       attentionMix(rec, dS, g.q, out.dk, { mask: maskG, scale: inv, transposed: true });
     });
     const [dPattern, dv, dq, dk] = await readAll(ctx, [out.dPattern, out.dv, out.dq, out.dk]);
-    expectClose(dPattern, stack(mix.map((m) => m.dPattern)), 'batched dPattern');
-    expectClose(dv, stack(mix.map((m) => m.dv)), 'batched dv');
-    expectClose(dq, stack(qk.map((r) => r.dq)), 'batched dq');
-    expectClose(dk, stack(qk.map((r) => r.dk)), 'batched dk');
+    expectClose(dPattern, joined(mix.map((m) => m.dPattern)), 'dPattern');
+    expectClose(dv, joined(mix.map((m) => m.dv)), 'dv');
+    expectClose(dq, joined(qk.map((r) => r.dq)), 'dq');
+    expectClose(dk, joined(qk.map((r) => r.dk)), 'dk');
   });
 
   it('scatterAddRows over a batch: token rows from every sequence, position rows t of each', async () => {

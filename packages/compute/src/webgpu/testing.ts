@@ -89,3 +89,9 @@ export function expectClose(actual: Tensor, expected: Tensor, what: string, tol:
   );
   return err;
 }
+
+/** Sequence b of a [B, …] tensor (a view), for comparing a batched kernel with the per-sequence CPU op. */
+export function sequence(t: Tensor, b: number): Tensor {
+  const n = t.data.length / t.shape[0];
+  return tensor(t.shape.slice(1), t.data.subarray(b * n, (b + 1) * n));
+}

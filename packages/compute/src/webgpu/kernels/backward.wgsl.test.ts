@@ -15,7 +15,7 @@ import type { Tensor } from '../../tensor';
 import { stack, tensor, zeros } from '../../tensor';
 import { crossEntropyBackward as cpuCeBackward, crossEntropy as cpuCrossEntropy } from '../../train/loss';
 import type { GpuContext, GpuTensor } from '../context';
-import { expectClose, randn, readAll, run, testContext, toGpu } from '../testing';
+import { expectClose, randn, readAll, run, sequence, testContext, toGpu } from '../testing';
 import { attentionMix } from './attentionMix.wgsl';
 import { attentionScores } from './attentionScores.wgsl';
 import { causalMask } from './causalMask.wgsl';
@@ -121,7 +121,7 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
     const mask = cpuMask(T, S, q);
     // The CPU reference, sequence by sequence, stacked back when batched.
     const seqs = B === 0 ? [null] : Array.from({ length: B }, (_, b) => b);
-    const at = (t: Tensor, b: number | null) => (b === null ? t : seq(t, b));
+    const at = (t: Tensor, b: number | null) => (b === null ? t : sequence(t, b));
     const mix = seqs.map((b) => cpuMixBackward(at(dz, b), at(pattern, b), at(v, b)));
     const qk = seqs.map((b) => cpuScoresBackward(at(dScores, b), at(q, b), at(k, b), mask));
     const joined = (ts: Tensor[]) => (B === 0 ? ts[0] : stack(ts));
@@ -228,9 +228,3 @@ describe.each([true, false])('backward kernels vs the CPU ops (emulated-adapter 
     expectClose(gd, cpuCeBackward(logits, targets, N), 'dlogits');
   });
 });
-
-/** Sequence b of a [B, …] tensor. */
-function seq(t: Tensor, b: number): Tensor {
-  const n = t.data.length / t.shape[0];
-  return tensor(t.shape.slice(1), t.data.subarray(b * n, (b + 1) * n));
-}

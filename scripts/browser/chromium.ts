@@ -89,6 +89,18 @@ export function collectPageErrors(page: Page, into: string[] = []): string[] {
   return into;
 }
 
+/**
+ * Dismisses every dialog (alert, confirm, prompt) the pages open and counts them: a hostile prompt or link that
+ * managed to run script would show up here. Pass one counter to several pages to count them together.
+ */
+export function countDialogs(page: Page, counter: { count: number } = { count: 0 }): { count: number } {
+  page.on('dialog', async (d) => {
+    counter.count++;
+    await d.dismiss();
+  });
+  return counter;
+}
+
 /** The last check of every page: nothing was thrown or logged as an error in it. */
 export function checkNoPageErrors(pageErrors: string[]): void {
   check(pageErrors.length === 0, `no page errors${pageErrors.length ? `: ${pageErrors.slice(0, 3).join(' | ')}` : ''}`);

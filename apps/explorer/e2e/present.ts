@@ -36,7 +36,14 @@ import {
   slideTitle,
 } from '@glassbox/store';
 import type { Browser, Page } from 'playwright-core';
-import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import {
+  check,
+  checkNoPageErrors,
+  collectPageErrors,
+  countDialogs,
+  finish,
+  launchChromium,
+} from '../../../scripts/browser/chromium';
 import { root, serveApp, shots } from './harness';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
@@ -250,11 +257,7 @@ async function main(): Promise<void> {
     const context = await browser.newContext({ viewport: VIEWPORT });
     const page = await context.newPage();
     const pageErrors = collectPageErrors(page);
-    let dialogs = 0;
-    page.on('dialog', async (d) => {
-      dialogs++;
-      await d.dismiss();
-    });
+    const dialogs = countDialogs(page);
 
     if (docShots) {
       console.log('== the explorer, for the README');
@@ -785,7 +788,7 @@ async function main(): Promise<void> {
     );
     await hostilePresenter.close();
 
-    check(dialogs === 0, 'no dialog was opened');
+    check(dialogs.count === 0, 'no dialog was opened');
     checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();

@@ -15,7 +15,14 @@ import { forward, saveCheckpoint } from '@glassbox/compute';
 import { defaultModel, loadShippedModel, shippedModelInfo } from '@glassbox/models';
 import { createFakeHub, FAKE_SHA, UNTRAINED_GPT2_VOCAB_MODEL } from '@glassbox/store';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import {
+  check,
+  checkNoPageErrors,
+  collectPageErrors,
+  countDialogs,
+  finish,
+  launchChromium,
+} from '../../../scripts/browser/chromium';
 import { EMBED_VIEWS } from '../src/embed/protocol';
 import { serveApp, shots } from './harness';
 
@@ -267,11 +274,7 @@ async function main(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
     const pageErrors = collectPageErrors(page);
-    let dialogs = 0;
-    page.on('dialog', async (d) => {
-      dialogs++;
-      await d.dismiss();
-    });
+    const dialogs = countDialogs(page);
 
     console.log('== a bare address opens the default model with its example prompt');
     await page.goto(base);
@@ -494,10 +497,7 @@ async function main(): Promise<void> {
     console.log('== a hostile link: shown as text, bad values fall back with notices');
     const hostile = `${base}?prompt=${encodeURIComponent('<img src=x onerror=alert(1)>')}&layer=99&temperature=abc&step=evil`;
     const page3 = await context.newPage();
-    page3.on('dialog', async (dlg) => {
-      dialogs++;
-      await dlg.dismiss();
-    });
+    countDialogs(page3, dialogs);
     await page3.goto(hostile);
     await waitReady(page3);
     const notices = await page3.$$eval('[data-testid="notice"]', (els) => els.map((e) => e.textContent ?? ''));
@@ -595,7 +595,7 @@ async function main(): Promise<void> {
       }
     }
 
-    check(dialogs === 0, 'no dialog was opened (no script ran from the link)');
+    check(dialogs.count === 0, 'no dialog was opened (no script ran from the link)');
     checkNoPageErrors(pageErrors);
   } finally {
     await browser?.close();

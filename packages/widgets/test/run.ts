@@ -24,7 +24,14 @@ import { forward, row, softmaxWithTemperature } from '@glassbox/compute';
 import { loadShippedModel, trainToyWorld } from '@glassbox/models';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
 import { build, loadConfigFromFile } from 'vite';
-import { check, checkNoPageErrors, collectPageErrors, finish, launchChromium } from '../../../scripts/browser/chromium';
+import {
+  check,
+  checkNoPageErrors,
+  collectPageErrors,
+  countDialogs,
+  finish,
+  launchChromium,
+} from '../../../scripts/browser/chromium';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const explorer = join(pkg, '..', '..', 'apps', 'explorer');
@@ -206,11 +213,7 @@ async function main(): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();
     const pageErrors = collectPageErrors(page);
-    let dialogs = 0;
-    page.on('dialog', async (d) => {
-      dialogs++;
-      await d.dismiss();
-    });
+    const dialogs = countDialogs(page);
     const fetched: string[] = [];
     page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
 
@@ -395,7 +398,7 @@ async function main(): Promise<void> {
       flag: (window as unknown as { __xss: number }).__xss,
     }));
     check(
-      xssText.includes('<img src=x onerror=') && xss.imgs === 0 && xss.flag === 0 && dialogs === 0,
+      xssText.includes('<img src=x onerror=') && xss.imgs === 0 && xss.flag === 0 && dialogs.count === 0,
       `the prompt is shown as text (${JSON.stringify(xssText.slice(0, 80))}), no <img>, no script ran`,
     );
     await page.locator('#tokenizer').screenshot({ path: join(shots, 'xss-as-text.png') });
@@ -469,8 +472,8 @@ async function main(): Promise<void> {
       flag: (window as unknown as { __xss: number }).__xss,
     }));
     check(
-      trainingXss.imgs === 0 && trainingXss.flag === 0 && dialogs === 0,
-      `training prompt=<img onerror> was only text (${JSON.stringify(trainingXss)}, ${dialogs} dialogs)`,
+      trainingXss.imgs === 0 && trainingXss.flag === 0 && dialogs.count === 0,
+      `training prompt=<img onerror> was only text (${JSON.stringify(trainingXss)}, ${dialogs.count} dialogs)`,
     );
     for (const short of ['5', '1']) {
       const errorsBefore = pageErrors.length;
@@ -561,14 +564,14 @@ async function main(): Promise<void> {
     );
 
     // A hostile link: the prompt is text.
-    const before = dialogs;
+    const before = dialogs.count;
     await page.goto(parentPage(site.origin, { parent: site.origin, prompt: XSS }));
     await frame.locator('glassbox-attention .gbw[data-state="error"]').waitFor({ timeout: 60_000 });
     const shown = (await frame.locator('glassbox-attention [data-testid="widget-error"]').textContent()) ?? '';
     const imgs = await frame.locator('glassbox-attention img').count();
     await page.waitForTimeout(500);
     check(
-      shown.includes('<img src=x onerror=') && imgs === 0 && dialogs === before,
+      shown.includes('<img src=x onerror=') && imgs === 0 && dialogs.count === before,
       `an <img onerror> prompt in the embed URL is shown as text: ${JSON.stringify(shown.trim().slice(0, 90))}`,
     );
     await page.screenshot({ path: join(shots, 'iframe-xss.png'), fullPage: true });

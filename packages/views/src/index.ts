@@ -13,4 +13,5 @@ export * from './matrix';
 export * from './paint';
 export * from './RankedBars';
 export * from './StepExplanation';
+export * from './TemperatureSlider';
 export * from './TokenStrip';

@@ -1,29 +1,19 @@
 import type { SamplingField } from '@glassbox/store';
 import { parseSamplingInput, TEMPERATURE_MAX } from '@glassbox/store';
+import { TemperatureSlider as SliderView } from '@glassbox/views';
 import { useEffect, useId, useState } from 'react';
 import { sampling, useStore } from '../stores';
 
 /** The temperature slider: it re-renders the distribution live (sampling is recomputed from the logits, no rerun). */
 export function TemperatureSlider() {
   const temperature = useStore(sampling, (s) => s.temperature);
-  const id = useId();
   return (
-    <div className="temperature">
-      <label htmlFor={id}>
-        Temperature <output data-testid="temperature-value">{temperature.toFixed(2)}</output>
-        {temperature === 0 ? ' (greedy)' : ''}
-      </label>
-      <input
-        id={id}
-        type="range"
-        min={0}
-        max={TEMPERATURE_MAX}
-        step={0.05}
-        value={temperature}
-        onChange={(e) => sampling.getState().set('temperature', Number(e.target.value))}
-        data-testid="temperature"
-      />
-    </div>
+    <SliderView
+      className="temperature"
+      value={temperature}
+      max={TEMPERATURE_MAX}
+      onChange={(t) => sampling.getState().set('temperature', t)}
+    />
   );
 }
 

@@ -1,8 +1,8 @@
 import { topIndices } from '@glassbox/compute';
 import type { Sampling } from '@glassbox/store';
 import { rowOf, samplePrediction, samplingError, TEMPERATURE_MAX } from '@glassbox/store';
-import { Distribution, RankedBars, visibleToken } from '@glassbox/views';
-import { useEffect, useId, useMemo, useState } from 'react';
+import { Distribution, RankedBars, TemperatureSlider, visibleToken } from '@glassbox/views';
+import { useEffect, useMemo, useState } from 'react';
 import type { Attributes } from '../attributes';
 import { Problems, parseNumber, parseOptionalNumber } from '../attributes';
 import { COMMON_ATTRIBUTES, commonAttrs } from '../common';
@@ -29,7 +29,6 @@ export function NextTokenWidget({ attrs }: { attrs: Attributes }) {
   const run = usePromptRun(model, engine, prompt, 'none', valid);
   const [temperature, setTemperature] = useState(tAttr);
   useEffect(() => setTemperature(tAttr), [tAttr]);
-  const sliderId = useId();
 
   const r = valid ? run.value : null;
   if (valid && run.error) problems.add(run.error);
@@ -69,22 +68,12 @@ export function NextTokenWidget({ attrs }: { attrs: Attributes }) {
             valueName="logit"
             testId="logits"
           />
-          <div className="gbw-controls">
-            <label htmlFor={sliderId}>
-              Temperature <output data-testid="temperature-value">{temperature.toFixed(2)}</output>
-              {temperature === 0 ? ' (greedy)' : ''}
-            </label>
-            <input
-              id={sliderId}
-              type="range"
-              min={0}
-              max={TEMPERATURE_MAX}
-              step={0.05}
-              value={temperature}
-              onChange={(e) => setTemperature(Number(e.target.value))}
-              data-testid="temperature"
-            />
-          </div>
+          <TemperatureSlider
+            className="gbw-controls"
+            value={temperature}
+            max={TEMPERATURE_MAX}
+            onChange={setTemperature}
+          />
           <Distribution
             title={`Probabilities: softmax(logits / ${temperature.toFixed(2)})`}
             probs={step.probs}
